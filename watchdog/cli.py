@@ -1,0 +1,62 @@
+"""`watchdog` console script: parses arguments, dispatches, and maps every failure to an exit code.
+
+No traceback reaches the user for bad input: configuration problems print FILE:LINE:COL lines and
+exit 2; set WATCHDOG_DEBUG=1 to see the traceback of an unexpected internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+
+from watchdog import __version__
+from watchdog.commands import check, compile as compile_cmd, schema, validate
+from watchdog.errors import ConfigError, ExitCode, UsageError
+
+COMMANDS = (validate, compile_cmd, check, schema)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        print(f"{self.prog}: error: {message}", file=sys.stderr)
+        raise SystemExit(ExitCode.USAGE)
+
+
+def parser() -> argparse.ArgumentParser:
+    root = _Parser(prog="watchdog", description="Invariant-checking watchdog for job schedulers.")
+    root.add_argument("--version", action="version", version=f"watchdog {__version__}")
+    sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found; nothing was run.", file=sys.stderr)
+        return ExitCode.USAGE
+    except UsageError as exc:
+        print(f"watchdog: error: {exc}", file=sys.stderr)
+        return ExitCode.USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback by default
+        if os.environ.get("WATCHDOG_DEBUG"):
+            traceback.print_exc()
+        print(f"watchdog: internal error: {type(exc).__name__}: {exc} (set WATCHDOG_DEBUG=1 for details)", file=sys.stderr)
+        return ExitCode.PROBE_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,66 @@
+"""`watchdog check`: run the selected probes once (or until they hold, with --wait); exit = verdict."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from watchdog.commands.common import add_config, duration_arg, exit_code, write_output
+from watchdog.config.durations import format_duration
+from watchdog.output import jsonfmt, junit, text
+from watchdog.plan import Plan, build_plan, config_path
+from watchdog.probing.runner import evaluate
+from watchdog.results.model import Result
+
+RENDERERS = {"text": text.render, "json": jsonfmt.render, "junit": junit.render}
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("check", help="run the probes once; exit 0 all hold, 1 violated, 3 a probe failed")
+    add_config(parser)
+    parser.add_argument("--dsn", help="use this DSN instead of the target's (secrets are never printed)")
+    parser.add_argument("--target", metavar="NAME", help="only rules of this target")
+    parser.add_argument("--rule", action="append", default=[], metavar="NAME", help="only this rule (repeatable)")
+    parser.add_argument("--tag", action="append", default=[], metavar="TAG", help="only rules with this tag (repeatable)")
+    parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
+    parser.add_argument("--output", metavar="PATH", help="write the report here (the text table still goes to stdout)")
+    parser.add_argument("--wait", type=duration_arg, metavar="DURATION", help="re-run rules that do not hold until all hold or this time is up")
+    parser.add_argument("--every", type=duration_arg, default=30.0, metavar="DURATION", help="pause between tries with --wait (default 30s)")
+    parser.set_defaults(handler=handle)
+
+
+def run_until_held(plan: Plan, wait: float | None, every: float, sleep=time.sleep, monotonic=time.monotonic) -> list[Result]:
+    """Evaluate; with `wait`, re-evaluate only the rules that do not hold until they all do or time runs out."""
+    results = evaluate(plan.probes, plan.targets, secrets=plan.secrets)
+    if not wait:
+        return results
+    deadline = monotonic() + wait
+    tries = 1
+    while True:
+        pending = [i for i, r in enumerate(results) if not r.ok]
+        left = deadline - monotonic()
+        if not pending:
+            print(f"watchdog: all {len(results)} rules hold after {tries} tr{'y' if tries == 1 else 'ies'}", file=sys.stderr)
+            return results
+        if left <= 0:
+            print(f"watchdog: gave up after {format_duration(wait)}: {len(pending)} rule(s) still do not hold", file=sys.stderr)
+            return results
+        names = ", ".join(results[i].rule for i in pending[:5]) + (" ..." if len(pending) > 5 else "")
+        pause = min(every, left)
+        print(f"watchdog: {len(pending)} of {len(results)} rules do not hold yet ({names}); "
+              f"next try in {format_duration(round(pause))}, {format_duration(round(left))} left", file=sys.stderr)
+        sleep(pause)
+        rerun = evaluate([plan.probes[i] for i in pending], plan.targets, secrets=plan.secrets)
+        for index, result in zip(pending, rerun):
+            results[index] = result
+        tries += 1
+
+
+def handle(args: argparse.Namespace) -> int:
+    plan = build_plan(config_path(args.config), dsn=args.dsn, target=args.target, rules=args.rule, tags=args.tag)
+    results = run_until_held(plan, args.wait, args.every)
+    report = RENDERERS[args.format](results)
+    write_output(report, args.output)
+    if args.output:
+        sys.stdout.write(text.render(results))
+    return exit_code(results)

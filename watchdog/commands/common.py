@@ -1,0 +1,41 @@
+"""Arguments and steps several commands share."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from watchdog.errors import ExitCode, UsageError
+from watchdog.config.durations import parse_duration
+from watchdog.results.model import Result
+
+
+def add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", metavar="FILE", help="rule file (default: $WATCHDOG_CONFIG, then ./rules.yaml)")
+
+
+def duration_arg(text: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def exit_code(results: Sequence[Result]) -> ExitCode:
+    """3 wins over 1: a probe that could not run is never reported as holding."""
+    if any(r.status == "error" for r in results):
+        return ExitCode.PROBE_ERROR
+    if any(r.status == "violated" for r in results):
+        return ExitCode.VIOLATED
+    return ExitCode.OK
+
+
+def write_output(text: str, path: str | None) -> None:
+    if path is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None

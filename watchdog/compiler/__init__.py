@@ -1,0 +1,1 @@
+"""Compiling: a validated rule + its check kind -> a Probe (SQL with bound parameters) per dialect."""

@@ -1,0 +1,60 @@
+"""Rule -> Probe. Row-shaped kinds are wrapped so one round trip returns the count and the samples."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import jinja2
+
+from watchdog.catalogue.kind import CheckKind
+from watchdog.catalogue.registry import Registry
+from watchdog.compiler.context import SENTINEL, SqlContext, TemplateFailure
+from watchdog.compiler.dialect import Dialect
+from watchdog.compiler.probe import Probe
+from watchdog.config.model import Rule
+
+_PLACEHOLDER = re.compile(f"{SENTINEL}(p\\d+){SENTINEL}")
+
+
+@lru_cache(maxsize=None)
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.do"], keep_trailing_newline=False)
+
+
+@lru_cache(maxsize=256)
+def _template(source: str) -> jinja2.Template:
+    return _environment().from_string(source)
+
+
+def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
+    """The probe for `rule`; raises TemplateFailure when the template rejects the parameters."""
+    ctx = SqlContext(rule, kind, dialect)
+    try:
+        body = _template(kind.template).render(ctx.variables()).strip().rstrip(";")
+    except jinja2.UndefinedError as exc:
+        raise TemplateFailure(f"template {kind.template_path.name}: {exc.message}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateFailure(f"template {kind.template_path.name}:{exc.lineno}: {exc.message}") from None
+    sampled = kind.shape == "rows" and rule.samples > 0
+    if kind.shape == "rows":
+        body = _wrap_rows(ctx, body, rule.samples)
+    sql = _PLACEHOLDER.sub(lambda m: dialect.placeholder(m.group(1)), dialect.escape_text(body))
+    return Probe(rule=rule, dialect=dialect, sql=sql, params=dict(ctx.params), shape=kind.shape, sampled=sampled)
+
+
+def _wrap_rows(ctx: SqlContext, body: str, samples: int) -> str:
+    """Count every offending row and return the first `samples` of them in the same statement."""
+    if samples <= 0:
+        return f"SELECT COUNT(*) AS wd_count FROM (\n{body}\n) wd_v"
+    limit = ctx.bind(samples)
+    return (
+        f"WITH wd_v AS (\n{body}\n)\n"
+        "SELECT wd_c.wd_count, wd_s.*\n"
+        "FROM (SELECT COUNT(*) AS wd_count FROM wd_v) wd_c\n"
+        f"LEFT JOIN (SELECT * FROM wd_v LIMIT {limit}) wd_s ON 1 = 1"
+    )
+
+
+def compile_all(rules: list[Rule] | tuple[Rule, ...], registry: Registry, dialect_for: dict[str, Dialect]) -> list[Probe]:
+    """Probes for the enabled rules, each in the dialect of its target."""
+    return [compile_rule(r, registry.kinds[r.check], dialect_for[r.target]) for r in rules if r.enabled]

@@ -1,0 +1,50 @@
+"""What differs between PostgreSQL and SQLite: placeholders, time arithmetic, time values."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+
+def quote_identifier(name: str) -> str:
+    """Double-quoted, case kept; names were already validated against a strict pattern."""
+    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+
+    def placeholder(self, key: str) -> str:
+        return f"%({key})s" if self.name == "postgresql" else f":{key}"
+
+    def escape_text(self, sql: str) -> str:
+        """psycopg reads % as a placeholder marker: literal ones are doubled."""
+        return sql.replace("%", "%%") if self.name == "postgresql" else sql
+
+    def seconds_between(self, later: str, earlier: str, unit: str) -> str:
+        """An SQL expression for (later - earlier) in seconds. Used in SELECT lists, never on indexed predicates."""
+        if unit == "s":
+            return f"(({later}) - ({earlier}))"
+        if unit == "ms":
+            return f"((({later}) - ({earlier})) / 1000.0)"
+        if self.name == "postgresql":
+            return f"EXTRACT(EPOCH FROM (({later}) - ({earlier})))"
+        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+
+    def time_value(self, moment: datetime, unit: str) -> Any:
+        """`moment` as the column stores it, so the comparison needs no function on the column."""
+        if unit == "s":
+            return int(moment.timestamp())
+        if unit == "ms":
+            return int(moment.timestamp() * 1000)
+        utc = moment.astimezone(timezone.utc)
+        if self.name == "postgresql":
+            return utc
+        text = utc.strftime("%Y-%m-%d %H:%M:%S")
+        return f"{text}.{utc.microsecond // 1000:03d}" if utc.microsecond else text
+
+
+POSTGRESQL = Dialect("postgresql")
+SQLITE = Dialect("sqlite")
+DIALECTS = {"postgresql": POSTGRESQL, "sqlite": SQLITE}

@@ -1,0 +1,42 @@
+"""A compiled probe: SQL text plus parameters, some of which are resolved against `now` at run time."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from watchdog.compiler.dialect import Dialect
+from watchdog.config.durations import format_duration
+from watchdog.config.model import Rule
+
+
+@dataclass(frozen=True)
+class TimeRef:
+    """`now - offset` in the column's time unit: compiled once, bound fresh on every evaluation."""
+
+    offset: float
+    unit: str
+
+    def __str__(self) -> str:
+        shown = "now" if self.offset == 0 else f"now - {format_duration(self.offset)}"
+        return f"{shown} ({'timestamp' if self.unit == 'timestamp' else 'epoch ' + self.unit})"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """What the executor runs for one rule; `shape` tells the judge how to read the rows."""
+
+    rule: Rule
+    dialect: Dialect
+    sql: str
+    params: Mapping[str, Any]
+    shape: str
+    sampled: bool
+
+    def bind(self, now: datetime) -> dict[str, Any]:
+        """Concrete parameter values for an evaluation at `now`."""
+        return {
+            key: self.dialect.time_value(now - timedelta(seconds=value.offset), value.unit) if isinstance(value, TimeRef) else value
+            for key, value in self.params.items()
+        }

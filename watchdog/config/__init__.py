@@ -1,0 +1,1 @@
+"""Rule loading: YAML with locations -> validated, defaulted rule file model."""

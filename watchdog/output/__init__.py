@@ -1,0 +1,1 @@
+"""Renderers of check results: text table, JSON record, JUnit XML."""

@@ -1,0 +1,1 @@
+"""Probing: connect to targets read-only and run compiled probes, turning every failure into a result."""

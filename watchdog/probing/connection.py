@@ -1,0 +1,111 @@
+"""Read-only connections with per-statement time limits, for PostgreSQL (psycopg 3) and SQLite."""
+from __future__ import annotations
+
+import math
+import sqlite3
+import time
+import urllib.parse
+from typing import Any, Protocol
+
+from watchdog.probing.dsn import DsnError, dialect_of, sqlite_path
+
+
+class ProbeFailure(Exception):
+    """A probe could not run; the message is one line, safe to show, without secrets."""
+
+
+class Connection(Protocol):
+    broken: bool
+
+    def query(self, sql: str, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]: ...
+
+    def close(self) -> None: ...
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class PostgresConnection:
+    """Every probe in its own READ ONLY transaction with a local statement_timeout."""
+
+    def __init__(self, dsn: str, connect_timeout: float) -> None:
+        import psycopg
+        from psycopg.rows import dict_row
+
+        self._psycopg = psycopg
+        try:
+            self._conn = psycopg.connect(
+                dsn, autocommit=True, row_factory=dict_row, application_name="watchdog",
+                connect_timeout=max(1, math.ceil(connect_timeout)),
+            )
+        except psycopg.Error as exc:
+            raise ProbeFailure(f"cannot connect: {_one_line(exc)}") from None
+        self._conn.read_only = True
+        self._conn.execute("SELECT set_config('TimeZone', 'UTC', false)")
+        self.broken = False
+
+    def query(self, sql: str, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+        psycopg = self._psycopg
+        try:
+            with self._conn.transaction():
+                self._conn.execute("SELECT set_config('statement_timeout', %s, true)", [f"{max(1, int(timeout * 1000))}ms"])
+                return self._conn.execute(sql, params).fetchall()
+        except psycopg.errors.QueryCanceled:
+            raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)") from None
+        except psycopg.OperationalError as exc:
+            self.broken = self._conn.closed or self._conn.broken
+            raise ProbeFailure(f"database error: {_one_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+class SqliteConnection:
+    """Opened with mode=ro and query_only; a progress handler enforces the time limit."""
+
+    def __init__(self, dsn: str, connect_timeout: float) -> None:
+        path = sqlite_path(dsn)
+        uri = f"file:{urllib.parse.quote(path)}?mode=ro"
+        try:
+            self._conn = sqlite3.connect(uri, uri=True, timeout=connect_timeout, check_same_thread=False)
+            self._conn.execute("PRAGMA query_only = ON")
+            self._conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+        except sqlite3.Error as exc:
+            raise ProbeFailure(f"cannot open SQLite database '{path}': {_one_line(exc)}") from None
+        self._conn.row_factory = sqlite3.Row
+        self.broken = False
+
+    def query(self, sql: str, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        self._conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
+        try:
+            return [dict(row) for row in self._conn.execute(sql, params).fetchall()]
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc):
+                raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)") from None
+            raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
+        except sqlite3.Error as exc:
+            raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
+        finally:
+            self._conn.set_progress_handler(None, 0)
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def connect(dsn: str, connect_timeout: float = 5.0) -> Connection:
+    """A connection of the kind the DSN names; ProbeFailure when it cannot be opened."""
+    try:
+        dialect = dialect_of(dsn)
+    except DsnError as exc:
+        raise ProbeFailure(str(exc)) from None
+    if dialect.name == "postgresql":
+        return PostgresConnection(dsn, connect_timeout)
+    try:
+        return SqliteConnection(dsn, connect_timeout)
+    except DsnError as exc:
+        raise ProbeFailure(str(exc)) from None

@@ -1,0 +1,66 @@
+"""Turn a probe's rows into a verdict. Thresholds (`expect`) are judged here, not in SQL."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from watchdog.compiler.probe import Probe
+from watchdog.config.fields import Expectation
+
+
+class ShapeError(Exception):
+    """The query did not return the shape its kind promises (a custom kind's template bug)."""
+
+
+@dataclass(frozen=True)
+class Verdict:
+    violated: bool
+    violations: int
+    value: float | None
+    samples: tuple[dict[str, Any], ...]
+
+
+def _number(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None if value is None else float(value)
+    if isinstance(value, (int, float, Decimal)):
+        return float(value)
+    return None
+
+
+def judge(probe: Probe, rows: list[dict[str, Any]]) -> Verdict:
+    expect: Expectation | None = probe.rule.params.get("expect")
+    if probe.shape == "rows":
+        return _rows(rows, expect)
+    return _aggregate(rows, expect)
+
+
+def _rows(rows: list[dict[str, Any]], expect: Expectation | None) -> Verdict:
+    if not rows or "wd_count" not in rows[0]:
+        raise ShapeError("a row-shaped probe returned no count")
+    count = int(rows[0]["wd_count"])
+    samples = tuple({k: v for k, v in row.items() if k != "wd_count"} for row in rows) if count else ()
+    if expect is None:
+        return Verdict(count > 0, count, float(count), samples)
+    value = float(count)
+    if count == 1 and len(samples) == 1 and len(samples[0]) == 1:
+        lone = _number(next(iter(samples[0].values())))
+        value = lone if lone is not None else value
+    violated = not expect.holds(value)
+    return Verdict(violated, int(violated), value, samples if violated else ())
+
+
+def _aggregate(rows: list[dict[str, Any]], expect: Expectation | None) -> Verdict:
+    if len(rows) != 1 or "value" not in rows[0]:
+        raise ShapeError(f"an aggregate probe must return one row with a 'value' column (got {len(rows)} rows)")
+    row = rows[0]
+    value = _number(row["value"])
+    if "violated" in row:
+        violated = bool(row["violated"])
+    elif expect is not None:
+        violated = not expect.holds(value)
+    else:
+        raise ShapeError("an aggregate probe needs a 'violated' column or an 'expect' parameter")
+    details = {k: v for k, v in row.items() if k not in ("value", "violated")}
+    return Verdict(violated, int(violated), value, (details,) if violated and details else ())
