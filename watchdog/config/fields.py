@@ -451,7 +451,7 @@ class JoinOn(Field):
 
 
 def unknown_key_message(what: str, key: str, known: Any) -> str:
-    close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(key), list(known), n=1, cutoff=0.7)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     return f"unknown {what} '{key}'{hint}"
 
@@ -494,14 +494,16 @@ class MapOf(Field):
 def check_mapping(node: Node, fields: Mapping[str, Field], ctx: Ctx, unknown_what: str = "key") -> dict[str, Any]:
     """Every known key converted, defaults filled, unknown and missing keys reported."""
     out: dict[str, Any] = {}
+    misspelled: set[str] = set()
     for key, vnode in node.value.items():
         spec = fields.get(key)
         if spec is None:
             ctx.add(vnode.key_loc, unknown_key_message(unknown_what, key, fields))
+            misspelled.update(difflib.get_close_matches(str(key), list(fields), n=1, cutoff=0.7))
             continue
         out[key] = spec.check(vnode, ctx)
     for key, spec in fields.items():
-        if key not in out:
+        if key not in out and key not in misspelled:
             if spec.required:
                 ctx.add(node.loc, f"missing required key '{key}'")
             elif spec.default is not None:

@@ -81,15 +81,16 @@ def _rules(node: Node | None, registry: Registry, targets: Mapping[str, Target],
     seen: dict[str, Location] = {}
     for item in node.value:
         ctx.rule = None
+        name_node = item.value.get("name") if item.is_map else None
+        if name_node is not None and isinstance(name_node.value, str):
+            if name_node.value in seen:
+                ctx.rule = name_node.value
+                ctx.add(name_node.loc, f"duplicate rule name (first defined at line {seen[name_node.value].line})")
+                continue
+            seen[name_node.value] = name_node.loc
         rule = _rule(item, registry, targets, defaults, ctx)
-        if rule is None:
-            continue
-        if rule.name in seen:
-            ctx.rule = rule.name
-            ctx.add(item.value["name"].loc, f"duplicate rule name (first defined at line {seen[rule.name].line})")
-            continue
-        seen[rule.name] = item.value["name"].loc
-        rules.append(rule)
+        if rule is not None:
+            rules.append(rule)
     ctx.rule = None
     return rules
 

@@ -1,0 +1,139 @@
+"""`watchdog check`: exit codes, formats, --wait, and failures that never pass as holding."""
+from __future__ import annotations
+
+import json
+import sqlite3
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from watchdog.cli import main
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "s.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, status TEXT, created_at TEXT)")
+    conn.execute("INSERT INTO jobs (status, created_at) VALUES ('pending', '2020-01-01 00:00:00'), ('done', '2020-01-01 00:00:00')")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def rules(write_rules, db, extra: str = ""):
+    return write_rules(f"""
+        version: 1
+        targets:
+          main: {{dsn: "sqlite:///{db}"}}
+        rules:
+          - {{name: stuck_jobs, check: stuck, table: jobs, where: {{status: pending}}, time_column: created_at, older_than: 5m, tags: [proof]}}
+          - {{name: any_done, check: count, table: jobs, where: {{status: done}}, expect: "> 0"}}
+        {extra}""")
+
+
+def test_violation_exits_1_with_samples_in_json(write_rules, db, capsys):
+    assert main(["check", "-c", str(rules(write_rules, db)), "--format", "json"]) == 1
+    record = json.loads(capsys.readouterr().out)
+    assert record["summary"] == {"ok": 1, "violated": 1, "error": 0}
+    stuck = record["results"][0]
+    assert (stuck["rule"], stuck["status"], stuck["violations"], stuck["check"]) == ("stuck_jobs", "violated", 1, "stuck")
+    assert stuck["samples"][0]["id"] == 1 and stuck["error"] is None
+    assert set(stuck) == {"rule", "target", "check", "status", "violations", "value", "severity", "samples",
+                          "duration_seconds", "error", "evaluated_at"}
+
+
+def test_selection_by_rule_and_tag(write_rules, db, capsys):
+    path = str(rules(write_rules, db))
+    assert main(["check", "-c", path, "--rule", "any_done"]) == 0
+    capsys.readouterr()
+    assert main(["check", "-c", path, "--tag", "proof", "--format", "json"]) == 1
+    assert [r["rule"] for r in json.loads(capsys.readouterr().out)["results"]] == ["stuck_jobs"]
+    assert main(["check", "-c", path, "--rule", "nope"]) == 2
+    assert "no rule named 'nope'" in capsys.readouterr().err
+
+
+def test_probe_error_exits_3_and_other_rules_still_run(write_rules, db, capsys):
+    extra = "  - {name: broken, check: count, table: no_such_table}"
+    assert main(["check", "-c", str(rules(write_rules, db, extra)), "--format", "json"]) == 3
+    record = json.loads(capsys.readouterr().out)
+    statuses = {r["rule"]: r["status"] for r in record["results"]}
+    assert statuses == {"stuck_jobs": "violated", "any_done": "ok", "broken": "error"}
+    assert record["results"][2]["error"] == "SQL error: no such table: no_such_table"
+
+
+def test_unreachable_database_is_an_error_never_a_pass(write_rules, tmp_path, capsys):
+    path = rules(write_rules, tmp_path / "missing" / "x.db")
+    assert main(["check", "-c", str(path)]) == 3
+    out = capsys.readouterr().out
+    assert "ERROR" in out and "unreachable" in out and " ok " not in out
+
+
+def test_unreachable_postgres_does_not_leak_the_password(write_rules, db, capsys):
+    path = rules(write_rules, db)
+    assert main(["check", "-c", str(path), "--dsn", "postgresql://app:hunter2secret@127.0.0.1:1/db", "--format", "json"]) == 3
+    captured = capsys.readouterr()
+    assert "hunter2secret" not in captured.out + captured.err
+    assert all(r["status"] == "error" for r in json.loads(captured.out)["results"])
+
+
+def test_junit_report_has_one_testcase_per_rule(write_rules, db, tmp_path, capsys):
+    report = tmp_path / "out" / "junit.xml"
+    report.parent.mkdir()
+    assert main(["check", "-c", str(rules(write_rules, db)), "--format", "junit", "--output", str(report)]) == 1
+    root = ET.parse(report).getroot()
+    cases = root.findall(".//testcase")
+    assert [c.get("name") for c in cases] == ["stuck_jobs", "any_done"]
+    assert cases[0].find("failure") is not None and cases[1].find("failure") is None
+    assert "VIOLATED" in capsys.readouterr().out  # the table still goes to stdout
+
+
+def test_wait_reruns_only_failing_rules_until_they_hold(write_rules, db, capsys):
+    from watchdog.commands.check import run_until_held
+    from watchdog.plan import build_plan
+
+    plan = build_plan(rules(write_rules, db), env={})
+    clock = [0.0]
+
+    def fix_after_first_pause(seconds: float) -> None:
+        clock[0] += seconds
+        conn = sqlite3.connect(db)
+        conn.execute("UPDATE jobs SET status = 'done' WHERE status = 'pending'")
+        conn.commit()
+        conn.close()
+
+    results = run_until_held(plan, wait=600, every=30, sleep=fix_after_first_pause, monotonic=lambda: clock[0])
+    assert [r.status for r in results] == ["ok", "ok"]
+    assert clock[0] == 30
+    err = capsys.readouterr().err
+    assert "1 of 2 rules do not hold yet (stuck_jobs); next try in 30s, 10m left" in err
+    assert "all 2 rules hold after 2 tries" in err
+
+
+def test_wait_gives_up_when_time_runs_out(write_rules, db, capsys):
+    from watchdog.commands.check import run_until_held
+    from watchdog.plan import build_plan
+
+    plan = build_plan(rules(write_rules, db), env={})
+    clock = [0.0]
+    results = run_until_held(plan, wait=60, every=25, sleep=lambda s: clock.__setitem__(0, clock[0] + s), monotonic=lambda: clock[0])
+    assert results[0].status == "violated" and clock[0] == 60
+    assert "gave up after 1m: 1 rule(s) still do not hold" in capsys.readouterr().err
+
+
+def test_validate_is_silent_on_success(write_rules, db, capsys):
+    assert main(["validate", "-c", str(rules(write_rules, db))]) == 0
+    assert capsys.readouterr() == ("", "")
+
+
+def test_compile_prints_sql_and_parameters(write_rules, db, capsys):
+    assert main(["compile", "-c", str(rules(write_rules, db)), "--rule", "stuck_jobs", "--dialect", "postgresql"]) == 0
+    out = capsys.readouterr().out
+    assert '"created_at" < %(p1)s' in out and "p1 = now - 5m (timestamp)" in out and "p2 = 'pending'" in out
+
+
+def test_schema_is_json_schema_with_every_kind(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    kinds = schema["properties"]["rules"]["items"]["properties"]["check"]["enum"]
+    assert {"duplicate", "stuck", "absent", "allowlist", "stale_heartbeat", "orphan", "ratio", "count", "sql"} <= set(kinds)
