@@ -279,18 +279,22 @@ class Identifiers(Field):
 SCALAR_TYPES = (str, int, float, bool)
 
 
+def _items(items: list[Node], kinds: tuple[type, ...], what: str) -> list[Any]:
+    """The plain values of list items, each checked against `kinds` at its own location."""
+    for item in items:
+        if not isinstance(item.value, kinds):
+            raise Invalid(f"expected {what}, got {_type_name(item.value)}", item.loc)
+    return [item.value for item in items]
+
+
 @dataclass
 class Scalars(Field):
     """A list of plain values (allowlists); bound as parameters, never pasted into SQL."""
 
     def convert(self, node: Node, ctx: Ctx) -> list[Any]:
-        items = node.value if node.is_list else None
-        if items is None:
+        if not node.is_list:
             raise Invalid(f"expected a list of values, got {_type_name(node.value)}")
-        for item in items:
-            if not isinstance(item.value, SCALAR_TYPES):
-                raise Invalid(f"expected a plain value, got {_type_name(item.value)}", item.loc)
-        return [item.value for item in items]
+        return _items(node.value, SCALAR_TYPES, "a plain value")
 
     def schema(self) -> dict[str, Any]:
         return {"type": "array", "items": {"type": ["string", "number", "boolean"]}}
@@ -410,10 +414,7 @@ class StrList(Field):
         items = node.value if node.is_list else [node] if isinstance(node.value, str) else None
         if items is None:
             raise Invalid(f"expected a list of strings, got {_type_name(node.value)}")
-        for item in items:
-            if not isinstance(item.value, str):
-                raise Invalid(f"expected a string, got {_type_name(item.value)}", item.loc)
-        return [item.value for item in items]
+        return _items(items, (str,), "a string")
 
     def schema(self) -> dict[str, Any]:
         return {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
