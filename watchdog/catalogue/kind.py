@@ -29,6 +29,7 @@ class CheckKind:
     violations_doc: str = ""
     value_doc: str = ""
     seeds: tuple[str, ...] = field(default_factory=tuple)
+    batch: bool = False
 
     @property
     def judged_by_expect(self) -> bool:
@@ -43,6 +44,7 @@ _SPEC_FIELDS = {
     "violations": FIELD_TYPES["string"](),
     "value": FIELD_TYPES["string"](),
     "seeds": FIELD_TYPES["strings"](),
+    "batch": FIELD_TYPES["boolean"](doc="Violations are the rows of `table` matching the template's where(): rules on one table can share a scan."),
     "params": Raw(),
 }
 _PARAM_FIELDS = {
@@ -132,6 +134,6 @@ def load_kind(spec_path: Path) -> tuple[CheckKind | None, list[Problem]]:
         requires=tuple(spec.get("requires") or ()), params=params,
         template=template_path.read_text(encoding="utf-8"), template_path=template_path,
         violations_doc=spec.get("violations", ""), value_doc=spec.get("value", ""),
-        seeds=tuple(spec.get("seeds") or ()),
+        seeds=tuple(spec.get("seeds") or ()), batch=bool(spec.get("batch")),
     )
     return kind, []

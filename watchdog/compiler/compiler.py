@@ -7,7 +7,6 @@ from functools import lru_cache
 import jinja2
 
 from watchdog.catalogue.kind import CheckKind
-from watchdog.catalogue.registry import Registry
 from watchdog.compiler.context import SENTINEL, SqlContext, TemplateFailure
 from watchdog.compiler.dialect import Dialect
 from watchdog.compiler.probe import Probe
@@ -26,20 +25,31 @@ def _template(source: str) -> jinja2.Template:
     return _environment().from_string(source)
 
 
-def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
-    """The probe for `rule`; raises TemplateFailure when the template rejects the parameters."""
-    ctx = SqlContext(rule, kind, dialect)
+def render(ctx: SqlContext) -> str:
+    """The kind's template rendered for ctx's rule (still with placeholder sentinels)."""
+    kind = ctx.kind
     try:
-        body = _template(kind.template).render(ctx.variables()).strip().rstrip(";")
+        return _template(kind.template).render(ctx.variables()).strip().rstrip(";")
     except jinja2.UndefinedError as exc:
         raise TemplateFailure(f"template {kind.template_path.name}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise TemplateFailure(f"template {kind.template_path.name}:{exc.lineno}: {exc.message}") from None
+
+
+def finish(dialect: Dialect, body: str) -> str:
+    """Sentinels to the dialect's placeholders, after escaping literal % for psycopg."""
+    return _PLACEHOLDER.sub(lambda m: dialect.placeholder(m.group(1)), dialect.escape_text(body))
+
+
+def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
+    """The probe for `rule`; raises TemplateFailure when the template rejects the parameters."""
+    ctx = SqlContext(rule, kind, dialect)
+    body = render(ctx)
     sampled = kind.shape == "rows" and rule.samples > 0
     if kind.shape == "rows":
         body = _wrap_rows(ctx, body, rule.samples)
-    sql = _PLACEHOLDER.sub(lambda m: dialect.placeholder(m.group(1)), dialect.escape_text(body))
-    return Probe(rule=rule, dialect=dialect, sql=sql, params=dict(ctx.params), shape=kind.shape, sampled=sampled)
+    sql = finish(dialect, body)
+    return Probe(rule=rule, kind=kind, dialect=dialect, sql=sql, params=dict(ctx.params), shape=kind.shape, sampled=sampled)
 
 
 def _wrap_rows(ctx: SqlContext, body: str, samples: int) -> str:
@@ -54,7 +64,3 @@ def _wrap_rows(ctx: SqlContext, body: str, samples: int) -> str:
         f"LEFT JOIN (SELECT * FROM wd_v LIMIT {limit}) wd_s ON 1 = 1"
     )
 
-
-def compile_all(rules: list[Rule] | tuple[Rule, ...], registry: Registry, dialect_for: dict[str, Dialect]) -> list[Probe]:
-    """Probes for the enabled rules, each in the dialect of its target."""
-    return [compile_rule(r, registry.kinds[r.check], dialect_for[r.target]) for r in rules if r.enabled]

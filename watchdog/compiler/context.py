@@ -27,11 +27,14 @@ class TemplateFailure(Exception):
 class SqlContext:
     """Collects bound parameters while one template renders."""
 
-    def __init__(self, rule: Rule, kind: CheckKind, dialect: Dialect) -> None:
+    def __init__(self, rule: Rule, kind: CheckKind, dialect: Dialect, params: dict[str, Any] | None = None,
+                 capture: bool = False) -> None:
         self.rule = rule
         self.kind = kind
         self.dialect = dialect
-        self.params: dict[str, Any] = {}
+        self.params: dict[str, Any] = {} if params is None else params
+        self.capture = capture
+        self.predicate: str | None = None
 
     def bind(self, value: Any) -> str:
         key = f"p{len(self.params)}"
@@ -78,6 +81,9 @@ class SqlContext:
             parts.append(f"{column} >= {self.cutoff(self.rule.window)}")
         if self.rule.where_sql and "where_sql" in self.kind.uses:
             parts.append(f"({self.rule.where_sql})")
+        if self.capture:
+            self.predicate = " AND ".join(parts) or "1 = 1"
+            return ""
         return ("WHERE " + "\n  AND ".join(parts)) if parts else ""
 
     def fail(self, message: str) -> str:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from watchdog.catalogue.kind import CheckKind
 from watchdog.compiler.dialect import Dialect
 from watchdog.config.durations import format_duration
 from watchdog.config.model import Rule
@@ -28,6 +29,7 @@ class Probe:
     """What the executor runs for one rule; `shape` tells the judge how to read the rows."""
 
     rule: Rule
+    kind: CheckKind
     dialect: Dialect
     sql: str
     params: Mapping[str, Any]
@@ -36,7 +38,11 @@ class Probe:
 
     def bind(self, now: datetime) -> dict[str, Any]:
         """Concrete parameter values for an evaluation at `now`."""
-        return {
-            key: self.dialect.time_value(now - timedelta(seconds=value.offset), value.unit) if isinstance(value, TimeRef) else value
-            for key, value in self.params.items()
-        }
+        return bind_params(self.params, self.dialect, now)
+
+
+def bind_params(params: Mapping[str, Any], dialect: Dialect, now: datetime) -> dict[str, Any]:
+    return {
+        key: dialect.time_value(now - timedelta(seconds=value.offset), value.unit) if isinstance(value, TimeRef) else value
+        for key, value in params.items()
+    }

@@ -5,11 +5,12 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 
-from watchdog.compiler.probe import Probe
+from watchdog.compiler.batch import Batch, split
+from watchdog.compiler.probe import Probe, bind_params
 from watchdog.config.model import Target
 from watchdog.probing.connection import Connection, ProbeFailure, connect
 from watchdog.probing.dsn import scrub
-from watchdog.results.judge import ShapeError, judge
+from watchdog.results.judge import ShapeError, Verdict, judge, judge_count
 from watchdog.results.model import Result
 
 Clock = Callable[[], datetime]
@@ -26,47 +27,77 @@ def error_result(probe: Probe, message: str, now: datetime, duration: float = 0.
                   evaluated_at=now, duration_seconds=duration, error=message)
 
 
-def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = ()) -> Result:
-    """One evaluation: bind the time cutoffs to now, run, judge. Never raises for a database problem."""
+def verdict_result(probe: Probe, verdict: Verdict, now: datetime, duration: float) -> Result:
     rule = probe.rule
-    now = clock()
-    timeout = rule.statement_timeout or target.statement_timeout
-    started = time.perf_counter()
-    try:
-        rows = conn.query(probe.sql, probe.bind(now), timeout)
-        verdict = judge(probe, rows)
-    except (ProbeFailure, ShapeError) as exc:
-        return error_result(probe, scrub(str(exc), secrets), now, time.perf_counter() - started)
     return Result(
         rule=rule.name, target=rule.target, check=rule.check,
         status="violated" if verdict.violated else "ok", severity=rule.severity, evaluated_at=now,
-        violations=verdict.violations, value=verdict.value, samples=verdict.samples,
-        duration_seconds=time.perf_counter() - started,
+        violations=verdict.violations, value=verdict.value, samples=verdict.samples, duration_seconds=duration,
     )
+
+
+def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = ()) -> Result:
+    """One evaluation: bind the time cutoffs to now, run, judge. Never raises for a database problem."""
+    now = clock()
+    timeout = probe.rule.statement_timeout or target.statement_timeout
+    started = time.perf_counter()
+    try:
+        verdict = judge(probe, conn.query(probe.sql, probe.bind(now), timeout))
+    except (ProbeFailure, ShapeError) as exc:
+        return error_result(probe, scrub(str(exc), secrets), now, time.perf_counter() - started)
+    return verdict_result(probe, verdict, now, time.perf_counter() - started)
+
+
+def run_batch(conn: Connection, batch: Batch, target: Target, clock: Clock, secrets: Iterable[str] = ()) -> dict[int, Result]:
+    """Counts for all members in one scan; samples only for the violated ones.
+
+    If the shared query fails, each member runs on its own so the error lands on the right rule.
+    """
+    now = clock()
+    timeout = min(p.rule.statement_timeout or target.statement_timeout for p in batch.members)
+    started = time.perf_counter()
+    try:
+        row = conn.query(batch.sql, bind_params(batch.params, batch.dialect, now), timeout)[0]
+    except ProbeFailure:
+        return {id(p): run_probe(conn, p, target, clock, secrets) for p in batch.members}
+    elapsed = time.perf_counter() - started
+    results = {}
+    for index, probe in enumerate(batch.members):
+        verdict = judge_count(probe, int(row[f"wd_b{index}"] or 0))
+        if verdict.violated and probe.sampled:
+            results[id(probe)] = run_probe(conn, probe, target, clock, secrets)
+        else:
+            results[id(probe)] = verdict_result(probe, verdict, now, elapsed)
+    return results
 
 
 def evaluate(probes: Iterable[Probe], targets: dict[str, Target], clock: Clock = utc_now,
              connector: Connector = connect, secrets: Iterable[str] = ()) -> list[Result]:
-    """Every probe once, in order, one connection per target (re-opened if it breaks)."""
+    """Every probe once, one connection per target (re-opened if it breaks), one scan per table."""
     probes = list(probes)
     secrets = set(secrets)
-    by_target: dict[str, list[Probe]] = {}
-    for probe in probes:
-        by_target.setdefault(probe.rule.target, []).append(probe)
+    batches, alone = split(probes)
+    work: dict[str, list[Batch | Probe]] = {}
+    for item in [*batches, *alone]:
+        work.setdefault((item.members[0] if isinstance(item, Batch) else item).rule.target, []).append(item)
     results: dict[int, Result] = {}
-    for name, group in by_target.items():
+    for name, items in work.items():
         target = targets[name]
         conn: Connection | None = None
-        for probe in group:
+        for position, item in enumerate(items):
             if conn is None or conn.broken:
                 try:
                     conn = connector(target.dsn, target.connect_timeout)
                 except ProbeFailure as exc:
                     reason = scrub(f"target '{name}' unreachable: {exc}", secrets)
-                    for rest in group[group.index(probe):]:
-                        results[id(rest)] = error_result(rest, reason, clock())
+                    for rest in items[position:]:
+                        for probe in (rest.members if isinstance(rest, Batch) else (rest,)):
+                            results[id(probe)] = error_result(probe, reason, clock())
                     break
-            results[id(probe)] = run_probe(conn, probe, target, clock, secrets)
+            if isinstance(item, Batch):
+                results.update(run_batch(conn, item, target, clock, secrets))
+            else:
+                results[id(item)] = run_probe(conn, item, target, clock, secrets)
         if conn is not None:
             conn.close()
     return [results[id(p)] for p in probes]

@@ -36,6 +36,15 @@ def judge(probe: Probe, rows: list[dict[str, Any]]) -> Verdict:
     return _aggregate(rows, expect)
 
 
+def judge_count(probe: Probe, count: int) -> Verdict:
+    """The verdict of a batchable rule from its row count alone (samples are fetched separately)."""
+    expect: Expectation | None = probe.rule.params.get("expect")
+    if expect is None:
+        return Verdict(count > 0, count, float(count), ())
+    violated = not expect.holds(count)
+    return Verdict(violated, int(violated), float(count), ())
+
+
 def _rows(rows: list[dict[str, Any]], expect: Expectation | None) -> Verdict:
     if not rows or "wd_count" not in rows[0]:
         raise ShapeError("a row-shaped probe returned no count")
