@@ -23,7 +23,8 @@ def test_values_are_bound_never_inlined(write_rules, dsn, marker):
     assert "x' OR" not in probe.sql and "reply" not in probe.sql
     assert marker in probe.sql
     assert "x' OR '1'='1" in probe.params.values() and "reply" in probe.params.values()
-    assert '"post_attempts"' in probe.sql and '"pipeline_source"' in probe.sql
+    quoted = ('"post_attempts"', '"pipeline_source"') if marker == "%(p" else ("[post_attempts]", "[pipeline_source]")
+    assert all(q in probe.sql for q in quoted)
 
 
 def test_time_cutoffs_are_late_bound_and_index_friendly(write_rules):
@@ -70,7 +71,7 @@ def test_where_operators(write_rules):
     rule = ("  - name: a\n    check: count\n    table: t\n    where:\n      status: [a, b]\n      n: {'>=': 3, '!=': 5}\n"
             "      gone: {is_null: true}\n      kind: {not_in: [x]}\n      note: null\n")
     sql = plan_for(write_rules, rule).probes[0].sql
-    for fragment in ('"status" IN (:p0, :p1)', '"n" >= :p2', '"n" <> :p3', '"gone" IS NULL', '"kind" NOT IN (:p4)', '"note" IS NULL'):
+    for fragment in ("[status] IN (:p0, :p1)", "[n] >= :p2", "[n] <> :p3", "[gone] IS NULL", "[kind] NOT IN (:p4)", "[note] IS NULL"):
         assert fragment in sql
 
 

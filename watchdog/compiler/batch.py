@@ -13,7 +13,7 @@ from typing import Any
 
 from watchdog.compiler.compiler import finish, render
 from watchdog.compiler.context import SqlContext
-from watchdog.compiler.dialect import Dialect, quote_identifier
+from watchdog.compiler.dialect import Dialect
 from watchdog.compiler.probe import Probe
 
 
@@ -37,7 +37,7 @@ def compile_batch(members: Sequence[Probe]) -> Batch:
         predicates.append(ctx.predicate or "1 = 1")
     counts = ",\n       ".join(f"COALESCE(SUM(CASE WHEN {p} THEN 1 ELSE 0 END), 0) AS wd_b{i}" for i, p in enumerate(predicates))
     anyone = "\n   OR ".join(f"({p})" for p in predicates)
-    body = f"SELECT {counts}\nFROM {quote_identifier(members[0].rule.table or '')} p\nWHERE {anyone}"
+    body = f"SELECT {counts}\nFROM {dialect.quote(members[0].rule.table or '')} p\nWHERE {anyone}"
     return Batch(tuple(members), dialect, finish(dialect, body), params)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
-from watchdog.compiler.dialect import Dialect, quote_identifier
+from watchdog.compiler.dialect import Dialect
 from watchdog.compiler.probe import TimeRef
 from watchdog.config.fields import Condition, Field, Identifier, Identifiers, JoinOn, Obj
 from watchdog.config.model import Rule
@@ -63,7 +63,7 @@ class SqlContext:
         return [self._condition(c, alias) for c in conditions or ()]
 
     def _condition(self, cond: Condition, alias: str | None) -> str:
-        column = (f"{alias}." if alias else "") + quote_identifier(cond.column)
+        column = (f"{alias}." if alias else "") + self.dialect.quote(cond.column)
         if cond.op == "is_null":
             return f"{column} IS {'' if cond.value else 'NOT '}NULL"
         if cond.op in ("in", "not_in"):
@@ -77,7 +77,7 @@ class SqlContext:
         parts = [e for e in extra if e]
         parts += self.conditions(self.rule.where, alias)
         if self.rule.window is not None and "window" in self.kind.uses and self.rule.time_column:
-            column = (f"{alias}." if alias else "") + quote_identifier(self.rule.time_column)
+            column = (f"{alias}." if alias else "") + self.dialect.quote(self.rule.time_column)
             parts.append(f"{column} >= {self.cutoff(self.rule.window)}")
         if self.rule.where_sql and "where_sql" in self.kind.uses:
             parts.append(f"({self.rule.where_sql})")
@@ -93,33 +93,33 @@ class SqlContext:
         rule = self.rule
         return {
             "dialect": self.dialect.name,
-            "table": quote_identifier(rule.table) if rule.table else None,
-            "time_column": quote_identifier(rule.time_column) if rule.time_column else None,
+            "table": self.dialect.quote(rule.table) if rule.table else None,
+            "time_column": self.dialect.quote(rule.time_column) if rule.time_column else None,
             "time_unit": rule.time_unit,
             "window": rule.window,
-            **quote_params(self.kind.params, rule.params),
+            **quote_params(self.kind.params, rule.params, self.dialect),
             "bind": self.bind, "bind_list": self.bind_list, "cutoff": self.cutoff, "now": self.now,
             "age": self.age, "seconds_between": self.seconds_between, "conditions": self.conditions,
             "where": self.where, "raw": self.raw, "fail": self.fail,
         }
 
 
-def quote_params(fields: Mapping[str, Field], values: Mapping[str, Any]) -> dict[str, Any]:
+def quote_params(fields: Mapping[str, Field], values: Mapping[str, Any], dialect: Dialect) -> dict[str, Any]:
     """Parameter values for the template, identifiers quoted according to their declared type."""
-    return {name: _quoted(fields[name], values.get(name)) for name in fields}
+    return {name: _quoted(fields[name], values.get(name), dialect) for name in fields}
 
 
-def _quoted(spec: Field, value: Any) -> Any:
+def _quoted(spec: Field, value: Any, dialect: Dialect) -> Any:
     if value is None:
         return None
     if isinstance(spec, Identifier):
-        return quote_identifier(value)
+        return dialect.quote(value)
     if isinstance(spec, Identifiers):
-        return [quote_identifier(v) for v in value]
+        return [dialect.quote(v) for v in value]
     if isinstance(spec, JoinOn):
-        return [(quote_identifier(a), quote_identifier(b)) for a, b in value]
+        return [(dialect.quote(a), dialect.quote(b)) for a, b in value]
     if isinstance(spec, Obj):
-        return _Namespace(quote_params(spec.fields, value))
+        return _Namespace(quote_params(spec.fields, value, dialect))
     return value
 
 

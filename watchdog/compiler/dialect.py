@@ -6,14 +6,19 @@ from datetime import datetime, timezone
 from typing import Any
 
 
-def quote_identifier(name: str) -> str:
-    """Double-quoted, case kept; names were already validated against a strict pattern."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
-
-
 @dataclass(frozen=True)
 class Dialect:
     name: str
+
+    def quote(self, name: str) -> str:
+        """Quoted, case kept; names were already validated against a strict pattern.
+
+        SQLite reads an unknown "double-quoted" name as a string literal, so a misspelt column
+        would silently match nothing; [bracketed] names are always identifiers there.
+        """
+        if self.name == "sqlite":
+            return ".".join(f"[{part}]" for part in name.split("."))
+        return ".".join('"' + part.replace('"', '""') + '"' for part in name.split("."))
 
     def placeholder(self, key: str) -> str:
         return f"%({key})s" if self.name == "postgresql" else f":{key}"
