@@ -130,7 +130,7 @@ def load_kind(spec_path: Path) -> tuple[CheckKind | None, list[Problem]]:
     if ctx.problems:
         return None, ctx.problems
     kind = CheckKind(
-        name=name, description=spec["description"], shape=shape, uses=uses,
+        name=name, description=spec["description"], shape=str(shape), uses=uses,
         requires=tuple(spec.get("requires") or ()), params=params,
         template=template_path.read_text(encoding="utf-8"), template_path=template_path,
         violations_doc=spec.get("violations", ""), value_doc=spec.get("value", ""),

@@ -124,7 +124,7 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
     elif target not in targets:
         loc = item.value["target"].loc if "target" in item.value else item.loc
         ctx.add(loc, unknown_key_message("target", target, targets))
-    if len(ctx.problems) > before:
+    if len(ctx.problems) > before or target is None:
         return None
     return Rule(
         name=merged["name"], check=kind.name, target=target,

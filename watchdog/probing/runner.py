@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 
 from watchdog.compiler.batch import Batch, split
@@ -71,14 +71,15 @@ def run_batch(conn: Connection, batch: Batch, target: Target, clock: Clock, secr
     return results
 
 
-def evaluate(probes: Iterable[Probe], targets: dict[str, Target], clock: Clock = utc_now,
+def evaluate(probes: Iterable[Probe], targets: Mapping[str, Target], clock: Clock = utc_now,
              connector: Connector = connect, secrets: Iterable[str] = ()) -> list[Result]:
     """Every probe once, one connection per target (re-opened if it breaks), one scan per table."""
     probes = list(probes)
     secrets = set(secrets)
     batches, alone = split(probes)
     work: dict[str, list[Batch | Probe]] = {}
-    for item in [*batches, *alone]:
+    items: list[Batch | Probe] = [*batches, *alone]
+    for item in items:
         work.setdefault((item.members[0] if isinstance(item, Batch) else item).rule.target, []).append(item)
     results: dict[int, Result] = {}
     for name, items in work.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
@@ -70,5 +71,5 @@ class Result:
         }
 
 
-def summarize(results: list[Result] | tuple[Result, ...]) -> dict[str, int]:
+def summarize(results: Sequence[Result]) -> dict[str, int]:
     return {status: sum(1 for r in results if r.status == status) for status in STATUSES}
