@@ -39,9 +39,9 @@ class Counting:
         self.conn, self.queries = conn, []
         self.broken = False
 
-    def query(self, sql, params, timeout):
+    def query(self, sql, params, timeout, guarded=True):
         self.queries.append(sql)
-        return self.conn.query(sql, params, timeout)
+        return self.conn.query(sql, params, timeout, guarded)
 
     def close(self):
         self.conn.close()

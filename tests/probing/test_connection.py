@@ -68,3 +68,35 @@ def test_sqlite_missing_file_is_not_created(tmp_path):
     with pytest.raises(ProbeFailure, match="cannot open SQLite database"):
         connect(f"sqlite:///{tmp_path / 'nope.db'}")
     assert not (tmp_path / "nope.db").exists()
+
+
+@pytest.mark.postgres
+def test_user_sql_cannot_switch_later_probes_to_read_write(postgres_dsn):
+    with psycopg.connect(postgres_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE t (x int)")
+    conn = connect(postgres_dsn)
+    conn.query("SELECT set_config('default_transaction_read_only', 'off', false) AS s", {}, 5, guarded=True)
+    with pytest.raises(ProbeFailure, match="read-only transaction"):
+        conn.query("INSERT INTO t VALUES (1)", {}, 5, guarded=False)
+    conn.close()
+
+
+@pytest.mark.postgres
+def test_dsn_options_are_kept(postgres_dsn):
+    conn = connect(postgres_dsn)
+    assert conn.query("SELECT current_schema() AS s", {}, 5)[0]["s"].startswith("wd_test_")
+    conn.close()
+
+
+def test_only_user_written_sql_is_guarded(write_rules):
+    from watchdog.plan import build_plan
+
+    path = write_rules("""
+        version: 1
+        targets: {main: {dsn: "postgresql://h/db"}}
+        rules:
+          - {name: builtin, check: count, table: t}
+          - {name: raw_where, check: count, table: t, where_sql: "x > 1"}
+          - {name: raw_query, check: sql, query: "select 1"}
+    """)
+    assert [p.guarded for p in build_plan(path, env={}).probes] == [False, True, True]

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from watchdog.config.fields import FIELD_TYPES, Ctx, Field, Invalid, Obj, Raw, check_mapping
+from watchdog.config.fields import FIELD_TYPES, Ctx, Field, Invalid, Obj, Raw, Sql, check_mapping
 from watchdog.config.yamlsource import Node, parse
 from watchdog.errors import Location, Problem
 
@@ -30,6 +30,12 @@ class CheckKind:
     value_doc: str = ""
     seeds: tuple[str, ...] = field(default_factory=tuple)
     batch: bool = False
+    builtin: bool = False
+
+    @property
+    def takes_raw_sql(self) -> bool:
+        """User-written SQL reaches the database through this kind (a user kind, or a `sql` parameter)."""
+        return not self.builtin or any(isinstance(f, Sql) for f in self.params.values())
 
     @property
     def judged_by_expect(self) -> bool:
@@ -91,7 +97,7 @@ def _param_field(node: Node, ctx: Ctx) -> Field | None:
     return built
 
 
-def load_kind(spec_path: Path) -> tuple[CheckKind | None, list[Problem]]:
+def load_kind(spec_path: Path, builtin: bool = False) -> tuple[CheckKind | None, list[Problem]]:
     """Read `NAME.yaml` and its template `NAME.sql` from the same folder."""
     name = spec_path.stem
     template_path = spec_path.with_suffix(".sql")
@@ -134,6 +140,6 @@ def load_kind(spec_path: Path) -> tuple[CheckKind | None, list[Problem]]:
         requires=tuple(spec.get("requires") or ()), params=params,
         template=template_path.read_text(encoding="utf-8"), template_path=template_path,
         violations_doc=spec.get("violations", ""), value_doc=spec.get("value", ""),
-        seeds=tuple(spec.get("seeds") or ()), batch=bool(spec.get("batch")),
+        seeds=tuple(spec.get("seeds") or ()), batch=bool(spec.get("batch")), builtin=builtin,
     )
     return kind, []

@@ -35,7 +35,7 @@ def load_registry(extra_dirs: Iterable[Path] = (), origin: Location | None = Non
             problems.append(Problem(origin, f"check_paths: '{folder}' is not a folder"))
             continue
         for spec_path in sorted(folder.glob("*.yaml")):
-            kind, found = load_kind(spec_path)
+            kind, found = load_kind(spec_path, builtin=index == 0)
             problems.extend(found)
             if kind is None:
                 continue

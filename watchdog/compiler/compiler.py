@@ -49,7 +49,9 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
     if kind.shape == "rows":
         body = _wrap_rows(ctx, body, rule.samples)
     sql = finish(dialect, body)
-    return Probe(rule=rule, kind=kind, dialect=dialect, sql=sql, params=dict(ctx.params), shape=kind.shape, sampled=sampled)
+    guarded = kind.takes_raw_sql or rule.where_sql is not None
+    return Probe(rule=rule, kind=kind, dialect=dialect, sql=sql, params=dict(ctx.params), shape=kind.shape,
+                 sampled=sampled, guarded=guarded)
 
 
 def _wrap_rows(ctx: SqlContext, body: str, samples: int) -> str:

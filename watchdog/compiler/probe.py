@@ -35,6 +35,7 @@ class Probe:
     params: Mapping[str, Any]
     shape: str
     sampled: bool
+    guarded: bool = True
 
     def bind(self, now: datetime) -> dict[str, Any]:
         """Concrete parameter values for an evaluation at `now`."""

@@ -17,7 +17,7 @@ class ProbeFailure(Exception):
 class Connection(Protocol):
     broken: bool
 
-    def query(self, sql: str, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]: ...
+    def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]: ...
 
     def close(self) -> None: ...
 
@@ -27,31 +27,46 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-class PostgresConnection:
-    """Every probe in its own READ ONLY transaction with a local statement_timeout."""
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
 
-    def __init__(self, dsn: str, connect_timeout: float) -> None:
+
+class PostgresConnection:
+    """Every probe is one autocommit statement, hence its own transaction, read-only by session default.
+
+    The session starts with default_transaction_read_only=on, statement_timeout and TimeZone=UTC,
+    so a probe costs one round trip. SQL a user wrote (`guarded`) could switch those defaults
+    with set_config(); after such a probe the session's guarantees are set again.
+    """
+
+    def __init__(self, dsn: str, connect_timeout: float, statement_timeout: float = 5.0) -> None:
         import psycopg
         from psycopg.rows import dict_row
 
         self._psycopg = psycopg
+        self._timeout_ms = _ms(statement_timeout)
+        ours = f"-c default_transaction_read_only=on -c statement_timeout={self._timeout_ms} -c TimeZone=UTC"
         try:
+            theirs = psycopg.conninfo.conninfo_to_dict(dsn).get("options") or ""
             self._conn = psycopg.connect(
                 dsn, autocommit=True, row_factory=dict_row, application_name="watchdog",
-                connect_timeout=max(1, math.ceil(connect_timeout)),
+                connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
         except psycopg.Error as exc:
             raise ProbeFailure(f"cannot connect: {_one_line(exc)}") from None
-        self._conn.read_only = True
-        self._conn.execute("SELECT set_config('TimeZone', 'UTC', false)")
         self.broken = False
 
-    def query(self, sql: str, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
         psycopg = self._psycopg
         try:
-            with self._conn.transaction():
-                self._conn.execute("SELECT set_config('statement_timeout', %s, true)", [f"{max(1, int(timeout * 1000))}ms"])
+            if _ms(timeout) != self._timeout_ms:
+                self._conn.execute(f"SET statement_timeout = {_ms(timeout)}")
+                self._timeout_ms = _ms(timeout)
+            try:
                 return self._conn.execute(sql, params).fetchall()
+            finally:
+                if guarded and not self._conn.closed:
+                    self._conn.execute(f"SET default_transaction_read_only = on; SET statement_timeout = {self._timeout_ms}")
         except psycopg.errors.QueryCanceled:
             raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)") from None
         except psycopg.OperationalError as exc:
@@ -79,7 +94,7 @@ class SqliteConnection:
         self._conn.row_factory = sqlite3.Row
         self.broken = False
 
-    def query(self, sql: str, params: dict[str, Any], timeout: float) -> list[dict[str, Any]]:
+    def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
         self._conn.set_progress_handler(lambda: int(time.monotonic() > deadline), 1000)
         try:
@@ -97,14 +112,14 @@ class SqliteConnection:
         self._conn.close()
 
 
-def connect(dsn: str, connect_timeout: float = 5.0) -> Connection:
+def connect(dsn: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0) -> Connection:
     """A connection of the kind the DSN names; ProbeFailure when it cannot be opened."""
     try:
         dialect = dialect_of(dsn)
     except DsnError as exc:
         raise ProbeFailure(str(exc)) from None
     if dialect.name == "postgresql":
-        return PostgresConnection(dsn, connect_timeout)
+        return PostgresConnection(dsn, connect_timeout, statement_timeout)
     try:
         return SqliteConnection(dsn, connect_timeout)
     except DsnError as exc:

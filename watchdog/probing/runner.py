@@ -14,7 +14,7 @@ from watchdog.results.judge import ShapeError, Verdict, judge, judge_count
 from watchdog.results.model import Result
 
 Clock = Callable[[], datetime]
-Connector = Callable[[str, float], Connection]
+Connector = Callable[[str, float, float], Connection]
 
 
 def utc_now() -> datetime:
@@ -42,7 +42,7 @@ def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secr
     timeout = probe.rule.statement_timeout or target.statement_timeout
     started = time.perf_counter()
     try:
-        verdict = judge(probe, conn.query(probe.sql, probe.bind(now), timeout))
+        verdict = judge(probe, conn.query(probe.sql, probe.bind(now), timeout, probe.guarded))
     except (ProbeFailure, ShapeError) as exc:
         return error_result(probe, scrub(str(exc), secrets), now, time.perf_counter() - started)
     return verdict_result(probe, verdict, now, time.perf_counter() - started)
@@ -57,7 +57,7 @@ def run_batch(conn: Connection, batch: Batch, target: Target, clock: Clock, secr
     timeout = min(p.rule.statement_timeout or target.statement_timeout for p in batch.members)
     started = time.perf_counter()
     try:
-        row = conn.query(batch.sql, bind_params(batch.params, batch.dialect, now), timeout)[0]
+        row = conn.query(batch.sql, bind_params(batch.params, batch.dialect, now), timeout, any(p.guarded for p in batch.members))[0]
     except ProbeFailure:
         return {id(p): run_probe(conn, p, target, clock, secrets) for p in batch.members}
     elapsed = time.perf_counter() - started
@@ -88,7 +88,7 @@ def evaluate(probes: Iterable[Probe], targets: Mapping[str, Target], clock: Cloc
         for position, item in enumerate(items):
             if conn is None or conn.broken:
                 try:
-                    conn = connector(target.dsn, target.connect_timeout)
+                    conn = connector(target.dsn, target.connect_timeout, target.statement_timeout)
                 except ProbeFailure as exc:
                     reason = scrub(f"target '{name}' unreachable: {exc}", secrets)
                     for rest in items[position:]:
