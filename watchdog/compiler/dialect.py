@@ -35,7 +35,8 @@ class Dialect:
             return f"((({later}) - ({earlier})) / 1000.0)"
         if self.name == "postgresql":
             return f"EXTRACT(EPOCH FROM (({later}) - ({earlier})))"
-        return f"((julianday({later}) - julianday({earlier})) * 86400.0)"
+        # julianday() is a float of days: 3 s comes back as 3.0000239...; SQLite times hold at most ms.
+        return f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)"
 
     def time_value(self, moment: datetime, unit: str) -> Any:
         """`moment` as the column stores it, so the comparison needs no function on the column."""
