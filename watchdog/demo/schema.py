@@ -1,0 +1,88 @@
+"""The demo schema: one definition, rendered as DDL for PostgreSQL and for SQLite.
+
+SQLite has no timestamp type: timestamps are TEXT in UTC as 'YYYY-MM-DD HH:MM:SS', the format
+the probes' cutoffs use, so text comparison orders them correctly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from watchdog.compiler.dialect import Dialect
+
+# Logical column type -> (PostgreSQL, SQLite).
+TYPES = {
+    "serial": ("bigserial PRIMARY KEY", "INTEGER PRIMARY KEY"),
+    "key": ("text PRIMARY KEY", "TEXT PRIMARY KEY"),
+    "text": ("text", "TEXT"),
+    "bigint": ("bigint", "INTEGER"),
+    "int": ("integer", "INTEGER"),
+    "timestamp": ("timestamptz", "TEXT"),
+    "boolean": ("boolean NOT NULL DEFAULT true", "INTEGER NOT NULL DEFAULT 1"),
+}
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[tuple[str, str], ...]
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def serial(self) -> str | None:
+        """The auto-numbered key column, if the table has one."""
+        return next((c for c, kind in self.columns if kind == "serial"), None)
+
+
+TABLES = (
+    Table("automation_runs", (("id", "serial"), ("job_id", "text"), ("run_at_ms", "bigint"), ("env", "text"),
+                              ("status", "text"), ("started_at", "timestamp"), ("finished_at", "timestamp"),
+                              ("error", "text")),
+          (("job_id", "run_at_ms"), ("run_at_ms",), ("started_at",))),
+    Table("notifications", (("id", "serial"), ("job_id", "bigint"), ("kind", "text"), ("recipient", "text"),
+                            ("sent_at", "timestamp")),
+          (("job_id", "kind", "sent_at"), ("sent_at",))),
+    Table("system_events", (("id", "serial"), ("event_type", "text"), ("severity", "text"), ("message", "text"),
+                            ("created_at", "timestamp")),
+          (("event_type", "created_at"), ("created_at",))),
+    Table("post_attempts", (("permit_id", "key"), ("decision_id", "text"), ("decision_type", "text"),
+                            ("pipeline_source", "text"), ("status", "text"), ("reason_code", "text"),
+                            ("actual_tweet_id", "text"), ("created_at", "timestamp")),
+          (("decision_type", "created_at"), ("created_at",))),
+    Table("batch_jobs", (("id", "serial"), ("org_id", "text"), ("status", "text"), ("started_at", "timestamp"),
+                         ("last_heartbeat", "timestamp"), ("completed_at", "timestamp"), ("tasks_total", "int"),
+                         ("tasks_done", "int")),
+          (("status", "last_heartbeat"), ("started_at",), ("last_heartbeat",))),
+    Table("cron_jobs", (("jobid", "serial"), ("jobname", "text"), ("schedule", "text"), ("command", "text"),
+                        ("active", "boolean")),
+          (("command",),)),
+    Table("jobs", (("id", "serial"), ("job_type", "text"), ("status", "text"), ("domain_id", "bigint"),
+                   ("created_at", "timestamp"), ("updated_at", "timestamp")),
+          (("status", "created_at"), ("created_at",))),
+    Table("domains", (("id", "serial"), ("domain", "text"), ("sitemap_analysis_status", "text"),
+                      ("updated_at", "timestamp")),
+          (("sitemap_analysis_status", "updated_at"),)),
+    Table("sitemap_files", (("id", "serial"), ("domain_id", "bigint"), ("url", "text"), ("created_at", "timestamp")),
+          (("domain_id",), ("created_at",))),
+)
+
+BY_NAME = {table.name: table for table in TABLES}
+
+
+def create_statements(dialect: Dialect) -> list[str]:
+    """CREATE TABLE and CREATE INDEX for every demo table, in `dialect`."""
+    column = 0 if dialect.name == "postgresql" else 1
+    quote = dialect.quote
+    statements = []
+    for table in TABLES:
+        body = ",\n  ".join(f"{quote(name)} {TYPES[kind][column]}" for name, kind in table.columns)
+        statements.append(f"CREATE TABLE {quote(table.name)} (\n  {body}\n)")
+        for columns in table.indexes:
+            index = quote(f"{table.name}_{'_'.join(columns)}_idx")
+            statements.append(f"CREATE INDEX {index} ON {quote(table.name)} "
+                              f"({', '.join(quote(c) for c in columns)})")
+    return statements
+
+
+def drop_statements(dialect: Dialect) -> list[str]:
+    """Drops the demo tables only (nothing else in the database is touched)."""
+    return [f"DROP TABLE IF EXISTS {dialect.quote(table.name)}" for table in TABLES]
