@@ -12,10 +12,10 @@ import traceback
 from collections.abc import Sequence
 
 from watchdog import __version__
-from watchdog.commands import check, compile as compile_cmd, schema, validate
+from watchdog.commands import check, compile as compile_cmd, demo, schema, validate
 from watchdog.errors import ConfigError, ExitCode, UsageError
 
-COMMANDS = (validate, compile_cmd, check, schema)
+COMMANDS = (validate, compile_cmd, check, schema, demo)
 
 
 class _Parser(argparse.ArgumentParser):
