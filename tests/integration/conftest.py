@@ -53,7 +53,9 @@ def check(dsn: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[i
 
     def run(*args: str, path: Path = RULES) -> tuple[int, dict[str, dict[str, Any]]]:
         code = main(["check", "-c", str(path), "--dsn", dsn, "--format", "json", *args])
-        report = json.loads(capsys.readouterr().out)
+        captured = capsys.readouterr()
+        assert captured.out, captured.err
+        report = json.loads(captured.out)
         return code, {result["rule"]: result for result in report["results"]}
 
     return run
