@@ -21,19 +21,20 @@ from watchdog.probing.dsn import redact
 from watchdog.probing.runner import evaluate, utc_now
 
 RENDERERS = {"text": text.render, "json": jsonfmt.render}
-TABLE_NAMES = ", ".join(table.name for table in TABLES)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    tables = ", ".join(table.name for table in TABLES)
     parser = sub.add_parser(
         "demo", help="build a database replaying the seed incidents and run the rules on it (exits 1)",
         description="Build a database holding a healthy scheduler plus a replay of each seed report's incident, "
                     "then run the rule file against it. By default the database is a temporary SQLite file. "
-                    f"WARNING: --db and --dsn DROP AND RECREATE the demo tables ({TABLE_NAMES}) in that "
+                    f"WARNING: --db and --dsn DROP AND RECREATE the demo tables ({tables}) in that "
                     "database; no other table is touched.")
     add_config(parser)
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--db", metavar="PATH", help="keep the SQLite database in this file (its demo tables are dropped and recreated)")
+    where.add_argument("--db", metavar="PATH",
+                       help="keep the SQLite database in this file (its demo tables are dropped and recreated)")
     where.add_argument("--dsn", help="build in this database instead (postgresql://... or sqlite:///path); "
                                      "DROPS AND RECREATES the demo tables there")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")

@@ -23,8 +23,8 @@ class Seed:
 
     id: str
     tables: tuple[str, ...]
-    story: str
     rows: Callable[[datetime, bool], Rows]
+    story: str
 
 
 def epoch_ms(moment: datetime) -> int:
@@ -125,9 +125,11 @@ def seed_003(now: datetime, incident: bool) -> Rows:
     """31 batch jobs completed in the last day and one runs with a fresh heartbeat; in the incident
     4 were cancelled and 2 failed (the report's 84% success), two running jobs stopped beating, and
     pg_cron holds the report's nine overlapping entries instead of four."""
-    failed = {3: "cancelled", 9: "cancelled", 15: "cancelled", 21: "cancelled", 27: "failed", 33: "failed"} if incident else {5: "failed"}
-    total = 37 if incident else 32
-    jobs = [_batch(now, failed.get(i, "completed"), 60 * MINUTE + 30 * MINUTE * i, 56 * MINUTE + 30 * MINUTE * i, f"org-{i % 7}")
+    if incident:
+        total, failed = 37, {3: "cancelled", 9: "cancelled", 15: "cancelled", 21: "cancelled", 27: "failed", 33: "failed"}
+    else:
+        total, failed = 32, {5: "failed"}
+    jobs = [_batch(now, failed.get(i, "completed"), (60 + 30 * i) * MINUTE, (56 + 30 * i) * MINUTE, f"org-{i % 7}")
             for i in range(total)]
     jobs.append(_batch(now, "running", 3 * MINUTE, timedelta(seconds=30), "org-live"))
     if incident:
@@ -137,30 +139,42 @@ def seed_003(now: datetime, incident: bool) -> Rows:
     return {"batch_jobs": jobs, "cron_jobs": [_cron(*entry) for entry in cron]}
 
 
+def _domain(domain_id: int, domain: str, status: str, updated_at: datetime) -> dict[str, Any]:
+    return {"id": domain_id, "domain": domain, "sitemap_analysis_status": status, "updated_at": updated_at}
+
+
+def _sitemap_job(domain_id: int, status: str, created_at: datetime, updated_at: datetime) -> dict[str, Any]:
+    return {"job_type": "sitemap", "status": status, "domain_id": domain_id, "created_at": created_at, "updated_at": updated_at}
+
+
 def seed_004(now: datetime, incident: bool) -> Rows:
     """Submitted domains get a sitemap job that completes and sitemap files; in the incident the
     processor is gone: jobs stay pending (the oldest since 69 days) and no files appear."""
-    domains = [{"id": 1, "domain": "acme-plumbing.com", "sitemap_analysis_status": "submitted", "updated_at": now - 2 * DAY},
-               {"id": 2, "domain": "brightdental.com", "sitemap_analysis_status": "submitted", "updated_at": now - MINUTE},
-               {"id": 3, "domain": "citylocksmith.com", "sitemap_analysis_status": "queued", "updated_at": now - 3 * MINUTE}]
-    jobs = [{"job_type": "sitemap", "status": "complete", "domain_id": 1, "created_at": now - 2 * DAY, "updated_at": now - 2 * DAY + MINUTE},
-            {"job_type": "sitemap", "status": "pending", "domain_id": 2, "created_at": now - MINUTE, "updated_at": now - MINUTE}]
+    domains = [_domain(1, "acme-plumbing.com", "submitted", now - 2 * DAY),
+               _domain(2, "brightdental.com", "submitted", now - MINUTE),
+               _domain(3, "citylocksmith.com", "queued", now - 3 * MINUTE)]
+    jobs = [_sitemap_job(1, "complete", now - 2 * DAY, now - 2 * DAY + MINUTE), _sitemap_job(2, "pending", now - MINUTE, now - MINUTE)]
     files = [{"domain_id": 1, "url": f"https://acme-plumbing.com/{name}.xml", "created_at": now - 2 * DAY + MINUTE}
              for name in ("sitemap", "sitemap-posts")]
     if incident:
         for domain_id, domain, age in ((4, "delta-roofing.com", 69 * DAY), (5, "evergreen-hvac.com", 35 * DAY),
                                        (6, "fixit-garage.com", 2 * 60 * MINUTE)):
-            domains.append({"id": domain_id, "domain": domain, "sitemap_analysis_status": "submitted", "updated_at": now - age})
-            jobs.append({"job_type": "sitemap", "status": "pending", "domain_id": domain_id, "created_at": now - age, "updated_at": now - age})
+            domains.append(_domain(domain_id, domain, "submitted", now - age))
+            jobs.append(_sitemap_job(domain_id, "pending", now - age, now - age))
     return {"domains": domains, "jobs": jobs, "sitemap_files": files}
 
 
 SEEDS = (
-    Seed("000", ("automation_runs",), "staging's CronService also ran the digest in the last 3 slots: duplicate (job_id, run_at_ms), env 'staging'", seed_000),
-    Seed("001", ("system_events", "post_attempts"), "no reply_v2_scheduler_job_started for an hour; reply permits from pipeline_source 'tiered_scheduler'", seed_001),
-    Seed("002", ("notifications",), "two cron instances sent job 32's follow-up SMS 3 seconds apart", seed_002),
-    Seed("003", ("batch_jobs", "cron_jobs"), "two running batch jobs without a heartbeat for 7 and 25 min; 6 of 37 jobs failed; 9 overlapping pg_cron entries", seed_003),
-    Seed("004", ("jobs", "domains", "sitemap_files"), "sitemap jobs pending for up to 69 days; their domains 'submitted' with no sitemap_files", seed_004),
+    Seed("000", ("automation_runs",), seed_000,
+         story="staging's CronService also ran the digest in the last 3 slots: duplicate (job_id, run_at_ms), env 'staging'"),
+    Seed("001", ("system_events", "post_attempts"), seed_001,
+         story="no reply_v2_scheduler_job_started for an hour; reply permits from pipeline_source 'tiered_scheduler'"),
+    Seed("002", ("notifications",), seed_002,
+         story="two cron instances sent job 32's follow-up SMS 3 seconds apart"),
+    Seed("003", ("batch_jobs", "cron_jobs"), seed_003,
+         story="two running batch jobs without a heartbeat for 7 and 25 min; 6 of 37 jobs failed; 9 overlapping pg_cron entries"),
+    Seed("004", ("jobs", "domains", "sitemap_files"), seed_004,
+         story="sitemap jobs pending for up to 69 days; their domains 'submitted' with no sitemap_files"),
 )
 
 
