@@ -5,9 +5,15 @@ with the figures the report describes.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from watchdog.catalogue.registry import load_registry
 from watchdog.demo.incidents import SEEDS
+from watchdog.plan import build_plan
+
+RULES = Path(__file__).resolve().parents[2] / "rules.yaml"
 
 TRIGGER = "select net.http_post(url := 'https://project.supabase.co/functions/v1/daily-batch-trigger')"
 RECONCILER = "select net.http_post(url := 'https://project.supabase.co/functions/v1/batch-reconciler')"
@@ -68,6 +74,14 @@ INCIDENTS = {
 
 def test_every_seed_has_a_replay_and_expectations():
     assert sorted(seed.id for seed in SEEDS) == sorted(INCIDENTS)
+
+
+def test_rules_yaml_uses_every_kind_and_needs_no_environment():
+    plan = build_plan(RULES, env={})
+    registry, _ = load_registry()
+    assert {rule.check for rule in plan.rules} == set(registry.kinds)
+    assert plan.targets["main"].dsn == "sqlite:///watchdog-demo.db"
+    assert {f"seed-{seed.id}" for seed in SEEDS} <= {tag for rule in plan.rules for tag in rule.tags}
 
 
 def test_healthy_scheduler_holds_every_rule(replay, check, verify):
