@@ -33,36 +33,29 @@ class Table:
         return next((c for c, kind in self.columns if kind == "serial"), None)
 
 
+def table(name: str, columns: str, *indexes: str) -> Table:
+    """`columns` as 'name type, ...' (types from TYPES), each index as 'column, column'."""
+    pairs = tuple((column, kind) for column, kind in (spec.split() for spec in columns.split(",")))
+    return Table(name, pairs, tuple(tuple(c.strip() for c in index.split(",")) for index in indexes))
+
+
 TABLES = (
-    Table("automation_runs", (("id", "serial"), ("job_id", "text"), ("run_at_ms", "bigint"), ("env", "text"),
-                              ("status", "text"), ("started_at", "timestamp"), ("finished_at", "timestamp"),
-                              ("error", "text")),
-          (("job_id", "run_at_ms"), ("run_at_ms",), ("started_at",))),
-    Table("notifications", (("id", "serial"), ("job_id", "bigint"), ("kind", "text"), ("recipient", "text"),
-                            ("sent_at", "timestamp")),
-          (("job_id", "kind", "sent_at"), ("sent_at",))),
-    Table("system_events", (("id", "serial"), ("event_type", "text"), ("severity", "text"), ("message", "text"),
-                            ("created_at", "timestamp")),
-          (("event_type", "created_at"), ("created_at",))),
-    Table("post_attempts", (("permit_id", "key"), ("decision_id", "text"), ("decision_type", "text"),
-                            ("pipeline_source", "text"), ("status", "text"), ("reason_code", "text"),
-                            ("actual_tweet_id", "text"), ("created_at", "timestamp")),
-          (("decision_type", "created_at"), ("created_at",))),
-    Table("batch_jobs", (("id", "serial"), ("org_id", "text"), ("status", "text"), ("started_at", "timestamp"),
-                         ("last_heartbeat", "timestamp"), ("completed_at", "timestamp"), ("tasks_total", "int"),
-                         ("tasks_done", "int")),
-          (("status", "last_heartbeat"), ("started_at",), ("last_heartbeat",))),
-    Table("cron_jobs", (("jobid", "serial"), ("jobname", "text"), ("schedule", "text"), ("command", "text"),
-                        ("active", "boolean")),
-          (("command",),)),
-    Table("jobs", (("id", "serial"), ("job_type", "text"), ("status", "text"), ("domain_id", "bigint"),
-                   ("created_at", "timestamp"), ("updated_at", "timestamp")),
-          (("status", "created_at"), ("created_at",))),
-    Table("domains", (("id", "serial"), ("domain", "text"), ("sitemap_analysis_status", "text"),
-                      ("updated_at", "timestamp")),
-          (("sitemap_analysis_status", "updated_at"),)),
-    Table("sitemap_files", (("id", "serial"), ("domain_id", "bigint"), ("url", "text"), ("created_at", "timestamp")),
-          (("domain_id",), ("created_at",))),
+    table("automation_runs", "id serial, job_id text, run_at_ms bigint, env text, status text, started_at timestamp, "
+          "finished_at timestamp, error text", "job_id, run_at_ms", "run_at_ms", "started_at"),
+    table("notifications", "id serial, job_id bigint, kind text, recipient text, sent_at timestamp",
+          "job_id, kind, sent_at", "sent_at"),
+    table("system_events", "id serial, event_type text, severity text, message text, created_at timestamp",
+          "event_type, created_at", "created_at"),
+    table("post_attempts", "permit_id key, decision_id text, decision_type text, pipeline_source text, status text, "
+          "reason_code text, actual_tweet_id text, created_at timestamp", "decision_type, created_at", "created_at"),
+    table("batch_jobs", "id serial, org_id text, status text, started_at timestamp, last_heartbeat timestamp, "
+          "completed_at timestamp, tasks_total int, tasks_done int", "status, last_heartbeat", "started_at", "last_heartbeat"),
+    table("cron_jobs", "jobid serial, jobname text, schedule text, command text, active boolean", "command"),
+    table("jobs", "id serial, job_type text, status text, domain_id bigint, created_at timestamp, updated_at timestamp",
+          "status, created_at", "created_at"),
+    table("domains", "id serial, domain text, sitemap_analysis_status text, updated_at timestamp",
+          "sitemap_analysis_status, updated_at"),
+    table("sitemap_files", "id serial, domain_id bigint, url text, created_at timestamp", "domain_id", "created_at"),
 )
 
 BY_NAME = {table.name: table for table in TABLES}
