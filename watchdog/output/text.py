@@ -15,6 +15,11 @@ def _value(result: Result) -> str:
     return f"{result.value:g}" if result.value != int(result.value) else str(int(result.value))
 
 
+def _elapsed(seconds: float) -> str:
+    ms = seconds * 1000
+    return f"{ms:.1f}ms" if ms < 10 else f"{ms:.0f}ms"
+
+
 def _sample(sample: dict[str, object], width: int = 110) -> str:
     text = json.dumps(jsonable(sample), ensure_ascii=False, separators=(", ", "="))[1:-1].replace('"', "")
     return text if len(text) <= width else text[: width - 1] + "…"
@@ -25,7 +30,7 @@ def render(results: Sequence[Result], shown_samples: int = 3) -> str:
         return "no rules selected\n"
     rows = [("RULE", "TARGET", "CHECK", "STATUS", "VIOLATIONS", "VALUE", "TIME")]
     for r in results:
-        rows.append((r.rule, r.target, r.check, _MARK[r.status], str(r.violations), _value(r), f"{r.duration_seconds * 1000:.0f}ms"))
+        rows.append((r.rule, r.target, r.check, _MARK[r.status], str(r.violations), _value(r), _elapsed(r.duration_seconds)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in rows]
     details = []
