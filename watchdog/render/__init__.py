@@ -1,0 +1,1 @@
+"""Artifacts generated from the rule file for other tools (`watchdog render ...`)."""
