@@ -26,11 +26,12 @@ GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$__interval": "15s", "$__range":
                      "$target": ".*", "$rule": ".*", "$severity": ".*"}
 
 
-def require_binary(name: str) -> str:
-    """The path of a real tool; a missing one skips the test, or fails it when WATCHDOG_REQUIRE_E2E=1."""
-    path = shutil.which(name)
+def require_binary(*names: str) -> str:
+    """The path of the first of `names` on PATH (Debian names Alertmanager `prometheus-alertmanager`);
+    none skips the test, or fails it when WATCHDOG_REQUIRE_E2E=1."""
+    path = next(filter(None, map(shutil.which, names)), None)
     if path is None:
-        reason = f"{name} not on PATH ({INSTALL_HINT})"
+        reason = f"{' or '.join(names)} not on PATH ({INSTALL_HINT})"
         if os.environ.get("WATCHDOG_REQUIRE_E2E") == "1":
             pytest.fail(f"{reason}, and WATCHDOG_REQUIRE_E2E=1 requires it")
         pytest.skip(reason)
