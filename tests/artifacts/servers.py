@@ -82,11 +82,12 @@ class Receiver:
 
 
 class Daemon:
-    """A server process whose output goes to a log file, ready once `GET {url}/-/ready` answers."""
+    """A server process whose output goes to a log file, ready once `GET {url}{ready}` answers 200."""
 
-    def __init__(self, argv: Sequence[str], port: int, log: Path) -> None:
+    def __init__(self, argv: Sequence[str], port: int, log: Path, ready: str = "/-/ready") -> None:
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
+        self.ready = ready
         with log.open("wb") as out:
             self.process = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT)
         eventually(self._ready, f"{argv[0]} to be ready (log: {log})", timeout=30)
@@ -95,7 +96,7 @@ class Daemon:
         if self.process.poll() is not None:
             raise AssertionError(f"{self.process.args[0]} exited {self.process.returncode}:\n{self.log.read_text()[-3000:]}")
         try:
-            with urllib.request.urlopen(f"{self.url}/-/ready", timeout=2) as response:
+            with urllib.request.urlopen(f"{self.url}{self.ready}", timeout=2) as response:
                 return response.status == 200
         except OSError:
             return False
