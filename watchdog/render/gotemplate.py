@@ -37,7 +37,7 @@ def _literal(text: str) -> str:
 
 
 def _expression(node: nodes.Node, rule: Rule) -> str | None:
-    fmt = ""
+    fmt: str | None = ""
     if isinstance(node, nodes.Filter):
         fmt = _format(node)
         if fmt is None or node.node is None:
