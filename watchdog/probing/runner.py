@@ -71,6 +71,17 @@ def run_batch(conn: Connection, batch: Batch, target: Target, clock: Clock, secr
     return results
 
 
+def members(item: Batch | Probe) -> tuple[Probe, ...]:
+    return item.members if isinstance(item, Batch) else (item,)
+
+
+def run_item(conn: Connection, item: Batch | Probe, target: Target, clock: Clock, secrets: Iterable[str] = ()) -> dict[int, Result]:
+    """Results of a batch or a lone probe, keyed by id(probe)."""
+    if isinstance(item, Batch):
+        return run_batch(conn, item, target, clock, secrets)
+    return {id(item): run_probe(conn, item, target, clock, secrets)}
+
+
 def evaluate(probes: Iterable[Probe], targets: Mapping[str, Target], clock: Clock = utc_now,
              connector: Connector = connect, secrets: Iterable[str] = ()) -> list[Result]:
     """Every probe once, one connection per target (re-opened if it breaks), one scan per table."""
@@ -80,7 +91,7 @@ def evaluate(probes: Iterable[Probe], targets: Mapping[str, Target], clock: Cloc
     work: dict[str, list[Batch | Probe]] = {}
     items: list[Batch | Probe] = [*batches, *alone]
     for item in items:
-        work.setdefault((item.members[0] if isinstance(item, Batch) else item).rule.target, []).append(item)
+        work.setdefault(members(item)[0].rule.target, []).append(item)
     results: dict[int, Result] = {}
     for name, items in work.items():
         target = targets[name]
@@ -92,13 +103,10 @@ def evaluate(probes: Iterable[Probe], targets: Mapping[str, Target], clock: Cloc
                 except ProbeFailure as exc:
                     reason = scrub(f"target '{name}' unreachable: {exc}", secrets)
                     for rest in items[position:]:
-                        for probe in (rest.members if isinstance(rest, Batch) else (rest,)):
+                        for probe in members(rest):
                             results[id(probe)] = error_result(probe, reason, clock())
                     break
-            if isinstance(item, Batch):
-                results.update(run_batch(conn, item, target, clock, secrets))
-            else:
-                results[id(item)] = run_probe(conn, item, target, clock, secrets)
+            results.update(run_item(conn, item, target, clock, secrets))
         if conn is not None:
             conn.close()
     return [results[id(p)] for p in probes]
