@@ -1,0 +1,1 @@
+"""`watchdog run`: scheduling, alert lifecycle, state, metrics and the embedding API."""
