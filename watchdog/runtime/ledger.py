@@ -1,0 +1,101 @@
+"""What the runtime has seen: last results, targets' reachability, counters and probe durations.
+
+Workers write it after each probe; a scrape reads a snapshot of it and never runs SQL.
+"""
+from __future__ import annotations
+
+import bisect
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from watchdog.config.model import Rule
+from watchdog.results.model import Result
+
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+NOTIFY_RESULTS = ("sent", "retry", "failed")
+
+
+@dataclass
+class Histogram:
+    """Cumulative-ready bucket counts: counts[i] observations <= DURATION_BUCKETS[i], last one +Inf."""
+
+    counts: list[int] = field(default_factory=lambda: [0] * (len(DURATION_BUCKETS) + 1))
+    total: float = 0.0
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect.bisect_left(DURATION_BUCKETS, seconds)] += 1
+        self.total += seconds
+
+    def cumulative(self) -> list[tuple[str, int]]:
+        running, out = 0, []
+        for bound, count in zip([*map(str, DURATION_BUCKETS), "+Inf"], self.counts):
+            running += count
+            out.append((bound, running))
+        return out
+
+
+@dataclass
+class RuleLine:
+    """One (rule, target): its latest result and the latest one that ran (what violations keep)."""
+
+    rule: Rule
+    latest: Result | None = None
+    last_ran: Result | None = None
+    errors: int = 0
+    skipped: int = 0
+    durations: Histogram = field(default_factory=Histogram)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    rules: tuple[RuleLine, ...]
+    targets: dict[str, bool]
+    notifications: dict[tuple[str, str], int]
+
+
+class Ledger:
+    def __init__(self, rules: Iterable[Rule], notifiers: Iterable[str]) -> None:
+        self._lock = threading.Lock()
+        self._rules = {(r.name, r.target): RuleLine(r) for r in rules}
+        self._targets: dict[str, bool] = {}
+        self._notifications = {(n, result): 0 for n in notifiers for result in NOTIFY_RESULTS}
+
+    def record(self, result: Result) -> Result | None:
+        """Keep `result`; returns the rule's previous result (to log transitions)."""
+        with self._lock:
+            line = self._rules[(result.rule, result.target)]
+            previous, line.latest = line.latest, result
+            line.durations.observe(result.duration_seconds)
+            if result.status == "error":
+                line.errors += 1
+            else:
+                line.last_ran = result
+            return previous
+
+    def target(self, name: str, up: bool) -> bool | None:
+        """Keep whether `name` answered; returns what was known before (None: nothing yet)."""
+        with self._lock:
+            previous, self._targets[name] = self._targets.get(name), up
+            return previous
+
+    def skipped(self, rule: str, target: str) -> None:
+        with self._lock:
+            self._rules[(rule, target)].skipped += 1
+
+    def notified(self, notifier: str, result: str) -> None:
+        with self._lock:
+            key = (notifier, result)
+            self._notifications[key] = self._notifications.get(key, 0) + 1
+
+    def results(self) -> list[Result]:
+        """The latest result of every rule evaluated so far."""
+        with self._lock:
+            return [line.latest for line in self._rules.values() if line.latest is not None]
+
+    def snapshot(self) -> Snapshot:
+        with self._lock:
+            lines = tuple(RuleLine(line.rule, line.latest, line.last_ran, line.errors, line.skipped,
+                                   Histogram(list(line.durations.counts), line.durations.total))
+                          for line in self._rules.values())
+            return Snapshot(lines, dict(self._targets), dict(self._notifications))

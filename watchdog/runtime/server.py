@@ -1,0 +1,96 @@
+"""The HTTP side of `watchdog run`: /metrics for Prometheus, /-/healthy and /-/ready for supervisors.
+
+/-/healthy answers 200 while the scheduler thread lives; /-/ready once every rule has been
+evaluated at least once (until then /metrics is incomplete). Content negotiation (text format or
+OpenMetrics) and gzip are prometheus_client's own encoders.
+"""
+from __future__ import annotations
+
+import gzip
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.registry import CollectorRegistry
+
+INDEX = b"""<html><head><title>watchdog</title></head><body><h1>watchdog</h1>
+<p><a href="/metrics">/metrics</a> &middot; <a href="/-/healthy">/-/healthy</a> &middot; <a href="/-/ready">/-/ready</a></p>
+</body></html>
+"""
+
+
+class ListenError(Exception):
+    """The listen address cannot be bound; the message says which and why."""
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """HOST:PORT, [v6]:PORT or :PORT (all interfaces)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError(f"'{text}' is not HOST:PORT")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+class MetricsServer:
+    def __init__(self, listen: str, registry: CollectorRegistry, healthy: Callable[[], bool], ready: Callable[[], bool]) -> None:
+        host, port = parse_listen(listen)
+        handler = _handler(registry, healthy, ready)
+        try:
+            self._httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError as exc:
+            raise ListenError(f"cannot listen on {listen}: {exc.strerror or exc}") from None
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.2,), name="watchdog-http", daemon=True)
+
+    @property
+    def address(self) -> str:
+        host, port = self._httpd.server_address[:2]
+        return f"{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+
+
+def _handler(registry: CollectorRegistry, healthy: Callable[[], bool], ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+                body = encoder(registry)
+                headers = {"Content-Type": content_type}
+                if "gzip" in self.headers.get("Accept-Encoding", ""):
+                    body, headers["Content-Encoding"] = gzip.compress(body, compresslevel=1), "gzip"
+                self._answer(200, body, headers)
+            elif path == "/-/healthy":
+                self._status(healthy(), b"healthy\n", b"scheduler stopped\n")
+            elif path == "/-/ready":
+                self._status(ready(), b"ready\n", b"not every rule has been evaluated yet\n")
+            elif path == "/":
+                self._answer(200, INDEX, {"Content-Type": "text/html; charset=utf-8"})
+            else:
+                self._answer(404, b"not found\n", {"Content-Type": "text/plain"})
+
+        def _status(self, ok: bool, yes: bytes, no: bytes) -> None:
+            self._answer(200 if ok else 503, yes if ok else no, {"Content-Type": "text/plain"})
+
+        def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass  # one line per event, not per scrape
+
+    return Handler
