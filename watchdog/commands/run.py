@@ -1,0 +1,83 @@
+"""`watchdog run`: the daemon beside the scheduler; `--once` for cron-style deployment.
+
+SIGTERM or SIGINT stops it: in-flight probes finish and the outbox is flushed within
+--shutdown-timeout, then it exits 0. Anything not delivered by then waits in the state file.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from watchdog.commands.common import add_config, duration_arg, exit_code
+from watchdog.errors import UsageError
+from watchdog.output import text
+from watchdog.plan import build_plan, config_path
+from watchdog.runtime.logs import FORMATS, configure, release
+from watchdog.runtime.server import ListenError, parse_listen
+from watchdog.runtime.state import StateError
+from watchdog.runtime.watchdog import DEFAULT_STATE, Watchdog
+
+DEFAULT_LISTEN = "127.0.0.1:9108"
+
+
+def listen_arg(value: str) -> str:
+    try:
+        parse_listen(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return value
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = sub.add_parser("run", help="evaluate the rules on their intervals, export metrics, send alerts",
+                            description="The daemon: each rule on its interval, /metrics for Prometheus, "
+                                        "notifications to Slack, webhooks and Alertmanager.")
+    add_config(parser)
+    parser.add_argument("--listen", type=listen_arg, default=DEFAULT_LISTEN, metavar="HOST:PORT",
+                        help=f"where /metrics, /-/healthy and /-/ready answer (default {DEFAULT_LISTEN}; :9108 for all interfaces)")
+    parser.add_argument("--state", metavar="PATH", help=f"SQLite file for alert state and undelivered notifications "
+                                                        f"(default: $WATCHDOG_STATE, then ./{DEFAULT_STATE})")
+    parser.add_argument("--once", action="store_true", help="evaluate every rule once, deliver notifications, exit with check's codes")
+    parser.add_argument("--log-format", choices=FORMATS, default="text")
+    parser.add_argument("--shutdown-timeout", type=duration_arg, default=10.0, metavar="DURATION",
+                        help="on SIGTERM (or after --once), how long to finish probes and deliver notifications (default 10s)")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    plan = build_plan(config_path(args.config))
+    state = args.state or os.environ.get("WATCHDOG_STATE") or DEFAULT_STATE
+    handler, scrubber = configure(args.log_format, plan.secrets)
+    try:
+        watchdog = Watchdog(plan, state=state, listen=None if args.once else args.listen)
+    except (StateError, ListenError) as exc:
+        release(handler)
+        raise UsageError(str(exc)) from None
+    scrubber.add(watchdog.secrets)
+    try:
+        if args.once:
+            results = watchdog.check()
+            watchdog.deliver(args.shutdown_timeout)
+            watchdog.close()
+            sys.stdout.write(text.render(results))
+            return exit_code(results)
+        return _serve(watchdog, args.shutdown_timeout)
+    finally:
+        release(handler)
+
+
+def _serve(watchdog: Watchdog, shutdown_timeout: float) -> int:
+    stopping = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stopping.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, on_signal)
+    watchdog.start()
+    stopping.wait()
+    watchdog.stop(shutdown_timeout)
+    return 0

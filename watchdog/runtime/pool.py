@@ -1,0 +1,94 @@
+"""A bounded pool of read-only connections to one target, for both dialects.
+
+At most `size` connections exist, so `watchdog run` never holds more sessions on the watched
+database than the rule file allows. A broken connection is closed, not returned. After a failed
+connect the pool answers with that failure for `cooldown` seconds instead of dialling again, so a
+database that is down is not hammered by every rule at once.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from watchdog.config.model import Target
+from watchdog.probing.connection import Connection, ProbeFailure, connect
+
+Connector = Callable[[str, float, float], Connection]
+
+
+class TargetUnreachable(ProbeFailure):
+    """No connection to the target could be opened. `attempted` is False when the pool answered
+    from a failure within the cooldown without dialling again."""
+
+    def __init__(self, message: str, attempted: bool) -> None:
+        super().__init__(message)
+        self.attempted = attempted
+
+
+class Pool:
+    def __init__(self, target: Target, connector: Connector = connect, cooldown: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.target = target
+        self._connector = connector
+        self._cooldown = cooldown
+        self._monotonic = monotonic
+        self._idle: list[Connection] = []
+        self._closed = False
+        self._slots = threading.BoundedSemaphore(target.pool_size)
+        self._lock = threading.Lock()
+        self._failed_at: float | None = None
+        self._failure = ""
+
+    @contextmanager
+    def connection(self) -> Iterator[Connection]:
+        """A connection for one unit of work; waits while all `pool_size` are in use."""
+        self._slots.acquire()
+        try:
+            conn = self._take()
+            try:
+                yield conn
+            finally:
+                self._give_back(conn)
+        finally:
+            self._slots.release()
+
+    def _take(self) -> Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+            if self._failed_at is not None and self._monotonic() - self._failed_at < self._cooldown:
+                raise TargetUnreachable(self._failure, attempted=False)
+        try:
+            conn = self._connector(self.target.dsn, self.target.connect_timeout, self.target.statement_timeout)
+        except ProbeFailure as exc:
+            with self._lock:
+                self._failed_at, self._failure = self._monotonic(), str(exc)
+            raise TargetUnreachable(str(exc), attempted=True) from None
+        with self._lock:
+            self._failed_at = None
+        return conn
+
+    def _give_back(self, conn: Connection) -> None:
+        with self._lock:
+            drop = conn.broken or self._closed
+            if not drop:
+                self._idle.append(conn)
+        if drop:
+            _close_quietly(conn)
+
+    def close(self) -> None:
+        """Close idle connections now and busy ones as they come back."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            _close_quietly(conn)
+
+
+def _close_quietly(conn: Connection) -> None:
+    try:
+        conn.close()
+    except Exception:  # closing a connection the server already dropped may raise; it is gone either way
+        pass
