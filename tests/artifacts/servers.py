@@ -124,8 +124,10 @@ def start_prometheus(binary: str, config: Mapping[str, Any], workdir: Path) -> D
     path = workdir / "prometheus.yml"
     path.write_text(yaml.safe_dump(dict(config)), encoding="utf-8")
     port = free_port()
+    # resend-delay 1s: an alert that fired before Alertmanager was discovered is sent again within a
+    # second instead of a minute (Prometheus's default), so the tests wait seconds, not minutes.
     return Daemon([binary, f"--config.file={path}", f"--storage.tsdb.path={workdir / 'prometheus-data'}",
-                   f"--web.listen-address=127.0.0.1:{port}"],
+                   f"--web.listen-address=127.0.0.1:{port}", "--rules.alert.resend-delay=1s"],
                   port, workdir / "prometheus.log")
 
 
