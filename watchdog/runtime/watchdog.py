@@ -82,6 +82,11 @@ class Watchdog:
         return self.plan.secrets | {s for n in self._notifiers.values() for s in getattr(n, "secrets", ())}
 
     @property
+    def running(self) -> bool:
+        """Started and not yet stopped."""
+        return self._running
+
+    @property
     def address(self) -> str | None:
         """HOST:PORT the metrics server listens on (useful with port 0)."""
         return self._server.address if self._server else None

@@ -1,0 +1,49 @@
+"""Rules and results for the runtime tests, built the way the loader and the probes build them."""
+from __future__ import annotations
+
+from typing import Any
+
+from watchdog.config.model import Rule
+from watchdog.probing.runner import utc_now
+from watchdog.results.model import Result
+
+
+def rule(name: str = "jobs_stuck", **overrides: Any) -> Rule:
+    fields: dict[str, Any] = dict(name=name, check="stuck", target="main", params={}, table="jobs",
+                                  severity="critical", summary="{{ violations }} jobs stuck", runbook_url="https://example.org/rb")
+    fields.update(overrides)
+    return Rule(**fields)
+
+
+def result(status: str, rule_name: str = "jobs_stuck", violations: int | None = None, error: str | None = None,
+           target: str = "main") -> Result:
+    """A result evaluated now (freezegun's now, where a test freezes time)."""
+    count = (1 if status == "violated" else 0) if violations is None else violations
+    return Result(rule=rule_name, target=target, check="stuck", status=status, severity="critical",
+                  evaluated_at=utc_now(), violations=count, value=float(count),
+                  samples=({"id": 7, "age_seconds": 3600},) if status == "violated" else (),
+                  error=error if status == "error" else None)
+
+
+JOBS_RULES = """
+version: 1
+targets:
+  main: {{dsn: "sqlite:///{db}"}}
+  gone: {{dsn: "sqlite:///{db}.missing"}}
+defaults: {{interval: 1s}}
+notify:
+  webhook: {{url: "{hook}"}}
+rules:
+  - name: jobs_stuck
+    check: stuck
+    table: jobs
+    where: {{status: pending}}
+    time_column: created_at
+    older_than: 5m
+    severity: critical
+    summary: "{{{{ violations }}}} jobs stuck"
+  - name: never_runs
+    check: count
+    target: gone
+    table: jobs
+"""

@@ -1,0 +1,125 @@
+"""The alert lifecycle with frozen time: `for`, resolve, repeat, error threshold, target down, retire."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from freezegun import freeze_time
+from freezegun.api import FrozenDateTimeFactory
+from runtime_helpers import result, rule
+
+from watchdog.probing.runner import utc_now
+from watchdog.runtime.alerts import PROBE_FAILING, TARGET_DOWN, AlertBook, Changes
+
+T0 = datetime(2026, 2, 4, 17, 5, tzinfo=timezone.utc)
+NOTIFIERS = {"webhook": None, "alertmanager": 60.0}
+
+
+@pytest.fixture
+def clock() -> Iterator[FrozenDateTimeFactory]:
+    with freeze_time(T0) as frozen:
+        yield frozen
+
+
+def sent(changes: Changes) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(o.alert.alertname, o.status, o.notifiers) for o in changes.outgoing]
+
+
+def test_a_violation_fires_only_once_it_has_lasted_for(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule(for_seconds=120)], NOTIFIERS)
+    assert sent(book.observe(result("violated"))) == []
+    assert book.get("jobs_stuck", "jobs_stuck", "main").state == "pending"
+    clock.tick(119)
+    assert sent(book.observe(result("violated"))) == []
+    clock.tick(1)
+    changes = book.observe(result("violated"))
+    assert sent(changes) == [("jobs_stuck", "firing", ("webhook", "alertmanager"))]
+    assert changes.outgoing[0].alert.since == T0
+    clock.tick(60)
+    assert sent(book.observe(result("violated"))) == []
+
+
+def test_for_zero_fires_on_the_first_violation(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule()], NOTIFIERS)
+    assert sent(book.observe(result("violated"))) == [("jobs_stuck", "firing", ("webhook", "alertmanager"))]
+
+
+def test_a_pending_alert_that_recovers_sends_nothing(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule(for_seconds=300)], NOTIFIERS)
+    book.observe(result("violated"))
+    clock.tick(60)
+    changes = book.observe(result("ok"))
+    assert sent(changes) == [] and len(changes.deleted) == 1 and book.alerts == []
+
+
+def test_a_firing_alert_resolves_once_when_the_rule_holds(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule()], NOTIFIERS)
+    book.observe(result("violated"))
+    clock.tick(90)
+    changes = book.observe(result("ok"))
+    assert sent(changes) == [("jobs_stuck", "resolved", ("webhook", "alertmanager"))]
+    assert changes.outgoing[0].at == T0 + timedelta(seconds=90)
+    assert sent(book.observe(result("ok"))) == []
+
+
+def test_a_probe_error_neither_fires_nor_resolves_the_rule_alert(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule(for_seconds=60)], NOTIFIERS)
+    book.observe(result("violated"))
+    clock.tick(120)
+    assert sent(book.observe(result("error", error="timeout"))) == []
+    assert book.get("jobs_stuck", "jobs_stuck", "main").state == "pending"
+    assert sent(book.observe(result("violated"))) == [("jobs_stuck", "firing", ("webhook", "alertmanager"))]
+    assert sent(book.observe(result("error", error="timeout"))) == []
+    assert book.get("jobs_stuck", "jobs_stuck", "main").firing
+
+
+def test_probe_failing_fires_after_error_threshold_failures_in_a_row_and_resolves_when_it_runs(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule(error_threshold=3)], NOTIFIERS)
+    assert sent(book.observe(result("error", error="SQL error: no such column"))) == []
+    assert sent(book.observe(result("ok"))) == []  # a success in between starts the count again
+    for _ in range(2):
+        assert sent(book.observe(result("error", error="SQL error: no such column"))) == []
+    changes = book.observe(result("error", error="SQL error: no such column"))
+    assert sent(changes) == [(PROBE_FAILING, "firing", ("webhook", "alertmanager"))]
+    assert changes.outgoing[0].alert.error == "SQL error: no such column"
+    assert sent(book.observe(result("error", error="SQL error: no such column"))) == []
+    assert sent(book.observe(result("ok"))) == [(PROBE_FAILING, "resolved", ("webhook", "alertmanager"))]
+
+
+def test_failures_of_an_unreachable_target_page_once_as_target_down(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule(error_threshold=2), rule("other", severity="info", error_threshold=5)], NOTIFIERS)
+    for _ in range(3):
+        assert sent(book.observe(result("error", error="unreachable"), unreachable=True)) == []
+    assert sent(book.connection("main", False, utc_now(), "refused")) == []
+    changes = book.connection("main", False, utc_now(), "refused")
+    assert sent(changes) == [(TARGET_DOWN, "firing", ("webhook", "alertmanager"))]
+    down = changes.outgoing[0].alert
+    assert (down.rule, down.target, down.error, book.severity(down)) == ("", "main", "refused", "critical")
+    assert book.get(PROBE_FAILING, "jobs_stuck", "main") is None
+    assert sent(book.connection("main", True, utc_now())) == [(TARGET_DOWN, "resolved", ("webhook", "alertmanager"))]
+
+
+def test_firing_alerts_repeat_per_notifier_at_repeat_interval_or_the_notifiers_resend_interval(clock: FrozenDateTimeFactory) -> None:
+    book = AlertBook([rule(repeat_interval=3600)], NOTIFIERS)
+    book.observe(result("violated"))
+    clock.tick(59)
+    assert sent(book.repeats(utc_now())) == []
+    clock.tick(1)
+    assert sent(book.repeats(utc_now())) == [("jobs_stuck", "firing", ("alertmanager",))]
+    clock.tick(3540)
+    assert sent(book.repeats(utc_now())) == [("jobs_stuck", "firing", ("webhook", "alertmanager"))]
+    assert all(o.repeat for o in book.repeats(utc_now() + timedelta(hours=2)).outgoing)
+
+
+def test_alerts_of_rules_removed_from_the_file_are_resolved_and_forgotten(clock: FrozenDateTimeFactory) -> None:
+    before = AlertBook([rule(), rule("gone")], NOTIFIERS)
+    before.observe(result("violated"))
+    before.observe(result("violated", rule_name="gone"))
+    before.connection("main", False, utc_now(), "refused")
+    before.connection("main", False, utc_now(), "refused")
+    before.connection("main", False, utc_now(), "refused")
+    after = AlertBook([rule()], NOTIFIERS, before.alerts)
+    changes = after.retire(utc_now())
+    assert sent(changes) == [("gone", "resolved", ("webhook", "alertmanager"))]
+    assert {a.alertname for a in after.alerts} == {"jobs_stuck", TARGET_DOWN}

@@ -1,0 +1,104 @@
+"""The embedding API on real SQLite and a real HTTP receiver: check(), deliver(), start()/stop()."""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from conftest import sql
+from runtime_helpers import JOBS_RULES
+
+from artifacts.servers import Receiver, eventually
+from watchdog import Watchdog
+from watchdog.probing.connection import Connection, connect
+
+SLOW = """
+version: 1
+targets:
+  main: {{dsn: "sqlite:///{db}", pool_size: 2}}
+rules:
+  - name: slow
+    check: sql
+    interval: 0.1s
+    query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT x FROM c WHERE x < 0"
+"""
+
+
+def test_check_evaluates_every_rule_once_and_deliver_sends_each_change_once(make_watchdog: Callable[..., Watchdog],
+                                                                           jobs_db: Path, receiver: Receiver) -> None:
+    watchdog = make_watchdog(JOBS_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"))
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    results = watchdog.check()
+    assert [(r.rule, r.status) for r in results] == [("jobs_stuck", "violated"), ("never_runs", "error")]
+    watchdog.deliver(5)
+    [firing] = receiver.at("/hook")
+    assert (firing["status"], firing["rule"], firing["summary"], firing["violations"]) == ("firing", "jobs_stuck", "1 jobs stuck", 1)
+    assert firing["samples"][0]["status"] == "pending"
+
+    watchdog.check()
+    watchdog.deliver(5)
+    assert len(receiver.at("/hook")) == 1
+
+    sql(jobs_db, "UPDATE jobs SET status = 'done'")
+    watchdog.check()
+    watchdog.deliver(5)
+    resolved = receiver.at("/hook")[-1]
+    assert (resolved["status"], resolved["fingerprint"], resolved["starts_at"]) == ("resolved", firing["fingerprint"], firing["starts_at"])
+    assert resolved["ends_at"] is not None
+
+
+class Tracking:
+    """The real connector, whose connections record how many probes run at once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.running = 0
+        self.most = 0
+        self.runs = 0
+
+    def __call__(self, dsn: str, connect_timeout: float, statement_timeout: float) -> Connection:
+        conn = connect(dsn, connect_timeout, statement_timeout)
+        tracker = self
+        real_query = conn.query
+
+        def query(*args: Any, **kwargs: Any) -> list[dict[str, Any]]:
+            with tracker.lock:
+                tracker.running += 1
+                tracker.runs += 1
+                tracker.most = max(tracker.most, tracker.running)
+            try:
+                return real_query(*args, **kwargs)
+            finally:
+                with tracker.lock:
+                    tracker.running -= 1
+
+        conn.query = query  # type: ignore[method-assign]
+        return conn
+
+
+def test_a_rule_slower_than_its_interval_never_runs_twice_at_once_and_its_skips_are_counted(
+        make_watchdog: Callable[..., Watchdog], jobs_db: Path) -> None:
+    tracking = Tracking()
+    watchdog = make_watchdog(SLOW.format(db=jobs_db), connector=tracking, notifiers={})
+    watchdog.start()
+    eventually(lambda: tracking.runs >= 3, "three evaluations of the slow rule", timeout=20)
+    watchdog.stop(timeout=5)
+    snapshot = watchdog.ledger.snapshot()
+    assert tracking.most == 1
+    assert snapshot.rules[0].skipped > 0
+
+
+def test_stop_waits_for_the_probe_under_way_and_the_state_file_opens_again(make_watchdog: Callable[..., Watchdog],
+                                                                          jobs_db: Path, tmp_path: Path) -> None:
+    watchdog = make_watchdog(SLOW.format(db=jobs_db), notifiers={})
+    watchdog.start()
+    eventually(lambda: watchdog.results(), "a first result")
+    began = time.monotonic()
+    watchdog.stop(timeout=5)
+    assert time.monotonic() - began < 5
+    assert not watchdog.running
+    again = Watchdog.from_file(tmp_path / "rules.yaml", state=tmp_path / "state.db", notifiers={})
+    assert [r.status for r in again.check()] == ["ok"]
+    again.close()
