@@ -2,6 +2,7 @@
 hold against what is served, and the figures follow the results (a failed probe keeps the last ones)."""
 from __future__ import annotations
 
+import gzip
 import math
 import re
 import urllib.request
@@ -12,9 +13,10 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from runtime_helpers import JOBS_RULES as RULES
 
-from artifacts.servers import Receiver
+from artifacts.servers import Receiver, eventually
 from conftest import sql
 from watchdog import __version__
+from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.watchdog import Watchdog
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -91,3 +93,21 @@ def test_figures_follow_the_results_and_a_failed_probe_keeps_the_last_ones(make_
     assert sample(served, "watchdog_rule_value", **stuck) == 1
     assert sample(served, "watchdog_probe_errors_total", **stuck) == 1
     assert sample(served, "watchdog_rule_last_evaluation_timestamp_seconds", **stuck) == first.evaluated_at.timestamp()
+
+
+def test_the_served_body_follows_the_ledger_without_rendering_per_scrape(make_watchdog: Callable[..., Watchdog],
+                                                                         jobs_db: Path, receiver: Receiver) -> None:
+    watchdog = make_watchdog(RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"))
+    exposition = Exposition(watchdog.registry, watchdog.ledger.changed, min_interval=0.05)
+    exposition.start()
+    try:
+        first, content_type, zipped = exposition.body("text/plain", "")
+        assert b"watchdog_rule_up{" not in first and content_type.startswith("text/plain") and not zipped
+        assert exposition.body("text/plain", "")[0] is first  # nothing changed: the same bytes, not a new render
+        watchdog.check()
+        eventually(lambda: b'watchdog_rule_up{rule="jobs_stuck",target="main"} 1.0' in exposition.body("text/plain", "")[0],
+                   "the rendered body to show the evaluation")
+        body, _, zipped = exposition.body("text/plain", "gzip")
+        assert zipped and b"watchdog_rule_up" in gzip.decompress(body)
+    finally:
+        exposition.stop()

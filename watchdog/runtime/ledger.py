@@ -55,8 +55,11 @@ class Snapshot:
 
 
 class Ledger:
+    """`changed` is set on every write, for whoever renders from it (the /metrics renderer)."""
+
     def __init__(self, rules: Iterable[Rule], notifiers: Iterable[str]) -> None:
         self._lock = threading.Lock()
+        self.changed = threading.Event()
         self._rules = {(r.name, r.target): RuleLine(r) for r in rules}
         self._targets: dict[str, bool] = {}
         self._notifications = {(n, result): 0 for n in notifiers for result in NOTIFY_RESULTS}
@@ -71,22 +74,26 @@ class Ledger:
                 line.errors += 1
             else:
                 line.last_ran = result
-            return previous
+        self.changed.set()
+        return previous
 
     def target(self, name: str, up: bool) -> bool | None:
         """Keep whether `name` answered; returns what was known before (None: nothing yet)."""
         with self._lock:
             previous, self._targets[name] = self._targets.get(name), up
-            return previous
+        self.changed.set()
+        return previous
 
     def skipped(self, rule: str, target: str) -> None:
         with self._lock:
             self._rules[(rule, target)].skipped += 1
+        self.changed.set()
 
     def notified(self, notifier: str, result: str) -> None:
         with self._lock:
             key = (notifier, result)
             self._notifications[key] = self._notifications.get(key, 0) + 1
+        self.changed.set()
 
     def results(self) -> list[Result]:
         """The latest result of every rule evaluated so far."""

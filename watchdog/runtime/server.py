@@ -2,18 +2,16 @@
 
 /-/healthy answers 200 while the scheduler thread lives; /-/ready once every rule has been
 evaluated at least once (until then /metrics is incomplete). Content negotiation (text format or
-OpenMetrics) and gzip are prometheus_client's own encoders.
+OpenMetrics, plain or gzip) is the Exposition's: it hands out bodies rendered in the background.
 """
 from __future__ import annotations
 
-import gzip
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from prometheus_client.exposition import choose_encoder
-from prometheus_client.registry import CollectorRegistry
+from watchdog.runtime.exposition import Exposition
 
 INDEX = b"""<html><head><title>watchdog</title></head><body><h1>watchdog</h1>
 <p><a href="/metrics">/metrics</a> &middot; <a href="/-/healthy">/-/healthy</a> &middot; <a href="/-/ready">/-/ready</a></p>
@@ -34,9 +32,10 @@ def parse_listen(text: str) -> tuple[str, int]:
 
 
 class MetricsServer:
-    def __init__(self, listen: str, registry: CollectorRegistry, healthy: Callable[[], bool], ready: Callable[[], bool]) -> None:
+    def __init__(self, listen: str, exposition: Exposition, healthy: Callable[[], bool], ready: Callable[[], bool]) -> None:
         host, port = parse_listen(listen)
-        handler = _handler(registry, healthy, ready)
+        self._exposition = exposition
+        handler = _handler(exposition, healthy, ready)
         try:
             self._httpd = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:
@@ -50,26 +49,24 @@ class MetricsServer:
         return f"{host!s}:{port}"
 
     def start(self) -> None:
+        self._exposition.start()
         self._thread.start()
 
     def stop(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._exposition.stop()
 
 
-def _handler(registry: CollectorRegistry, healthy: Callable[[], bool], ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+def _handler(exposition: Exposition, healthy: Callable[[], bool], ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-                body = encoder(registry)
-                headers = {"Content-Type": content_type}
-                if "gzip" in self.headers.get("Accept-Encoding", ""):
-                    body, headers["Content-Encoding"] = gzip.compress(body, compresslevel=1), "gzip"
-                self._answer(200, body, headers)
+                body, content_type, zipped = exposition.body(self.headers.get("Accept", ""), self.headers.get("Accept-Encoding", ""))
+                self._answer(200, body, {"Content-Type": content_type, **({"Content-Encoding": "gzip"} if zipped else {})})
             elif path == "/-/healthy":
                 self._status(healthy(), b"healthy\n", b"scheduler stopped\n")
             elif path == "/-/ready":

@@ -25,6 +25,7 @@ from watchdog.probing.runner import Clock, error_result, run_item, utc_now
 from watchdog.results.model import Result
 from watchdog.runtime.alerts import AlertBook, Changes
 from watchdog.runtime.compose import compose
+from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.ledger import Ledger
 from watchdog.runtime.metrics import registry_for
 from watchdog.runtime.pool import Connector, Pool, TargetUnreachable
@@ -66,7 +67,8 @@ class Watchdog:
                          for name in used}
         self._inflight: set[Future[list[Result]]] = set()
         self._scheduler = Scheduler(self._units, self._submit, self._tick, tick_every)
-        self._server = None if listen is None else MetricsServer(listen, self.registry, self._healthy, self._ready)
+        self._server = None if listen is None else MetricsServer(
+            listen, Exposition(self.registry, self.ledger.changed), self._healthy, self._ready)
         self._begun = False
         self._running = False
         self._closed = False
