@@ -84,3 +84,10 @@ def test_huge_alerts_stay_within_slack_limits() -> None:
     samples = next(b for b in blocks if b.get("text", {}).get("text", "").startswith("*Samples*"))["text"]["text"]
     assert samples.endswith("\n```") and all(len(line) <= 80 * 5 for line in samples.splitlines())
     assert not any(b["type"] == "actions" for b in blocks)  # a runbook URL too long for a button is left out
+
+
+def test_a_target_down_message_shows_no_empty_rule_check_or_counts() -> None:
+    message = SlackNotifier("http://127.0.0.1:9/hook").payload(
+        notification(alertname="target_down", rule="", check="", samples=(), summary="target main is unreachable: refused"))
+    [facts] = [block["fields"] for block in message["blocks"] if "fields" in block]
+    assert [f["text"].split("\n")[0] for f in facts] == ["*Target*", "*Since*"]

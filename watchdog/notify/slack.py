@@ -100,11 +100,13 @@ def icon(n: Notification) -> str:
 
 def blocks(n: Notification, rows: int) -> list[dict[str, Any]]:
     state = n.severity.upper() if n.firing else "RESOLVED"
-    facts = [("Target", n.target), ("Check", n.check)]
-    if n.alertname != n.rule:
+    facts = [("Target", n.target)] + ([("Check", n.check)] if n.check else [])
+    if n.rule and n.alertname != n.rule:
         facts.insert(0, ("Rule", n.rule))
+    if n.firing and n.alertname == n.rule:  # watchdog's own alerts (probe_failing, target_down) count nothing
+        facts += [("Violations", str(n.violations)), ("Value", show(n.value))]
     if n.firing:
-        facts += [("Violations", str(n.violations)), ("Value", show(n.value)), ("Since", utc_iso(n.starts_at))]
+        facts += [("Since", utc_iso(n.starts_at))]
     else:
         facts += [("Since", utc_iso(n.starts_at)), ("Resolved", utc_iso(n.ends_at) if n.ends_at else "now")]
     labels = ", ".join(f"{k}={v}" for k, v in sorted(n.labels.items()))
