@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import sql
 from runtime_helpers import JOBS_RULES
 
@@ -102,3 +103,14 @@ def test_stop_waits_for_the_probe_under_way_and_the_state_file_opens_again(make_
     again = Watchdog.from_file(tmp_path / "rules.yaml", state=tmp_path / "state.db", notifiers={})
     assert [r.status for r in again.check()] == ["ok"]
     again.close()
+
+
+def test_a_watchdog_starts_once_and_refuses_work_once_closed(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
+                                                            receiver: Receiver) -> None:
+    watchdog = make_watchdog(JOBS_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"))
+    with watchdog:
+        with pytest.raises(RuntimeError, match="already running"):
+            watchdog.start()
+    for call in (watchdog.start, watchdog.check):
+        with pytest.raises(RuntimeError, match="closed"):
+            call()

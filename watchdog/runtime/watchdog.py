@@ -94,6 +94,8 @@ class Watchdog:
         return self._server.address if self._server else None
 
     def start(self) -> None:
+        if self._running or self._closed:
+            raise RuntimeError("this Watchdog is already running" if self._running else "this Watchdog is closed")
         self._begin()
         self._dispatcher.start()
         if self._server:
@@ -107,6 +109,8 @@ class Watchdog:
 
     def check(self) -> list[Result]:
         """Evaluate every rule once now (waiting for any run already under way) and return the results."""
+        if self._closed:
+            raise RuntimeError("this Watchdog is closed")
         self._begin()
         submitted = []
         for unit in self._units:
