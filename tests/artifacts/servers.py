@@ -49,19 +49,22 @@ def http_json(url: str, body: Any = None) -> Any:
 class Delivery:
     path: str
     body: Any
+    raw: bytes = b""
+    headers: dict[str, str] | None = None
 
 
 class Receiver:
-    """Records every JSON POST (Slack, webhooks, Alertmanager's webhook_configs) by path."""
+    """Records every JSON POST (Slack, webhooks, Alertmanager's webhook_configs) by path, on a free
+    port or on `port` (a receiver that comes up where a notifier has been failing to connect)."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.deliveries: list[Delivery] = []
         received = self.deliveries
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                received.append(Delivery(self.path, json.loads(body)))
+                received.append(Delivery(self.path, json.loads(body), body, dict(self.headers.items())))
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -69,7 +72,7 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
