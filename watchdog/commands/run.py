@@ -11,16 +11,20 @@ import signal
 import sys
 import threading
 
+from typing import TYPE_CHECKING
+
 from watchdog.commands.common import add_config, duration_arg, exit_code
 from watchdog.errors import UsageError
 from watchdog.output import text
 from watchdog.plan import build_plan, config_path
-from watchdog.runtime.logs import FORMATS, configure, release
-from watchdog.runtime.server import ListenError, parse_listen
-from watchdog.runtime.state import StateError
-from watchdog.runtime.watchdog import DEFAULT_STATE, Watchdog
+from watchdog.runtime.address import parse_listen
+from watchdog.runtime.logs import FORMATS
+
+if TYPE_CHECKING:
+    from watchdog.runtime.watchdog import Watchdog
 
 DEFAULT_LISTEN = "127.0.0.1:9108"
+DEFAULT_STATE = "watchdog-state.db"
 
 
 def listen_arg(value: str) -> str:
@@ -48,6 +52,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def handle(args: argparse.Namespace) -> int:
+    # The runtime (threads, HTTP, notifiers, requests) is imported here, not at the top, so that
+    # `watchdog check` and the other commands start without it.
+    from watchdog.runtime.logs import configure, release
+    from watchdog.runtime.server import ListenError
+    from watchdog.runtime.state import StateError
+    from watchdog.runtime.watchdog import Watchdog
+
     plan = build_plan(config_path(args.config))
     state = args.state or os.environ.get("WATCHDOG_STATE") or DEFAULT_STATE
     handler, scrubber = configure(args.log_format, plan.secrets)
@@ -69,7 +80,7 @@ def handle(args: argparse.Namespace) -> int:
         release(handler)
 
 
-def _serve(watchdog: Watchdog, shutdown_timeout: float) -> int:
+def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
     stopping = threading.Event()
 
     def on_signal(signum: int, _frame: object) -> None:

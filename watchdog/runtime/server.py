@@ -11,6 +11,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from watchdog.runtime.address import parse_listen
 from watchdog.runtime.exposition import Exposition
 
 INDEX = b"""<html><head><title>watchdog</title></head><body><h1>watchdog</h1>
@@ -21,14 +22,6 @@ INDEX = b"""<html><head><title>watchdog</title></head><body><h1>watchdog</h1>
 
 class ListenError(Exception):
     """The listen address cannot be bound; the message says which and why."""
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    """HOST:PORT, [v6]:PORT or :PORT (all interfaces)."""
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
-        raise ValueError(f"'{text}' is not HOST:PORT")
-    return host.strip("[]") or "0.0.0.0", int(port)
 
 
 class MetricsServer:

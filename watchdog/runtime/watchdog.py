@@ -35,7 +35,6 @@ from watchdog.runtime.state import StateStore
 
 log = logging.getLogger("watchdog.run")
 
-DEFAULT_STATE = "watchdog-state.db"
 
 
 class Watchdog:
@@ -46,7 +45,7 @@ class Watchdog:
     lifecycle and notifications, and returns the results (`watchdog run --once`).
     """
 
-    def __init__(self, plan: Plan, *, state: str | Path = DEFAULT_STATE, listen: str | None = None,
+    def __init__(self, plan: Plan, *, state: str | Path = "watchdog-state.db", listen: str | None = None,
                  notifiers: Mapping[str, Notifier] | None = None, connector: Connector = connect,
                  clock: Clock = utc_now, tick_every: float = 5.0) -> None:
         self.plan = plan
