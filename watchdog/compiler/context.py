@@ -37,8 +37,12 @@ class SqlContext:
         self.predicate: str | None = None
 
     def bind(self, value: Any) -> str:
-        key = f"p{len(self.params)}"
-        self.params[key] = value
+        """A placeholder for `value`; an equal value of the same type already bound shares its
+        placeholder, so the twenty rules of a batch that all say status = 'pending' send it once."""
+        key = next((k for k, bound in self.params.items() if type(bound) is type(value) and bound == value), None)
+        if key is None:
+            key = f"p{len(self.params)}"
+            self.params[key] = value
         return f"{SENTINEL}{key}{SENTINEL}"
 
     def bind_list(self, values: Iterable[Any]) -> str:

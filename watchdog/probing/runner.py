@@ -82,18 +82,25 @@ def run_item(conn: Connection, item: Batch | Probe, target: Target, clock: Clock
     return {id(item): run_probe(conn, item, target, clock, secrets)}
 
 
+def compile_work(probes: Iterable[Probe]) -> list[Batch | Probe]:
+    """What evaluating `probes` runs: one batch per table where rules share one, the rest alone.
+    Compile it once to evaluate the same probes again and again (the batches are rendered here)."""
+    batches, alone = split(probes)
+    return [*batches, *alone]
+
+
 def evaluate(probes: Iterable[Probe], targets: Mapping[str, Target], clock: Clock = utc_now,
-             connector: Connector = connect, secrets: Iterable[str] = ()) -> list[Result]:
-    """Every probe once, one connection per target (re-opened if it breaks), one scan per table."""
+             connector: Connector = connect, secrets: Iterable[str] = (),
+             work: Iterable[Batch | Probe] | None = None) -> list[Result]:
+    """Every probe once, one connection per target (re-opened if it breaks), one scan per table.
+    `work`: compile_work(probes), when the caller keeps it from one evaluation to the next."""
     probes = list(probes)
     secrets = set(secrets)
-    batches, alone = split(probes)
-    work: dict[str, list[Batch | Probe]] = {}
-    items: list[Batch | Probe] = [*batches, *alone]
-    for item in items:
-        work.setdefault(members(item)[0].rule.target, []).append(item)
+    by_target: dict[str, list[Batch | Probe]] = {}
+    for item in compile_work(probes) if work is None else work:
+        by_target.setdefault(members(item)[0].rule.target, []).append(item)
     results: dict[int, Result] = {}
-    for name, items in work.items():
+    for name, items in by_target.items():
         target = targets[name]
         conn: Connection | None = None
         for position, item in enumerate(items):
