@@ -57,7 +57,7 @@ def postgres_server() -> Iterator[str]:
     dsn: str | None = None
     if explicit:
         dsn = explicit if _answers(explicit) else None
-        reason = f"WATCHDOG_TEST_POSTGRES_DSN does not answer"
+        reason = "WATCHDOG_TEST_POSTGRES_DSN does not answer"
     elif _answers(LOCAL_DSN):
         dsn = LOCAL_DSN
     else:

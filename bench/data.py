@@ -1,0 +1,113 @@
+"""Realistic, healthy scheduler data in PostgreSQL for the benchmarks: the demo schema, filled in bulk.
+
+One schema per scale (`wd_bench_1m`, `wd_bench_10m`), built once and reused while its row count
+matches. Most rows are old and finished; the last day holds a small share of them, and a few rows
+are in flight (jobs pending for seconds, running batches with fresh heartbeats), so every rule of
+rules.yaml holds: the figures are those of a healthy scheduler, the common case. Every table carries the
+indexes of the demo schema (a real deployment's: the time columns and the lookup keys).
+Rows per table at scale N: runs and events N each, permits, notifications, batch jobs and jobs N/10
+each, domains and sitemap files N/100 each.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import psycopg
+
+from watchdog.compiler.dialect import DIALECTS
+from watchdog.demo.schema import TABLES, create_statements
+
+SPAN = "365 days"  # how far back the data goes; rows are spread evenly over it
+
+# table -> (N / divisor rows, the INSERT that makes them from generate_series(1, rows), `i` the
+# row number, newest last); the divisor None marks a table of a few fixed rows.
+FILL = {
+    "automation_runs": (1, """
+        INSERT INTO automation_runs (job_id, run_at_ms, env, status, started_at, finished_at, error)
+        SELECT 'job-' || (i % 500), ms, 'production', CASE WHEN i % 50 = 0 THEN 'error' ELSE 'success' END,
+               to_timestamp(ms / 1000.0), to_timestamp(ms / 1000.0) + interval '40 seconds', NULL
+        FROM (SELECT i, (extract(epoch FROM now() - interval '{span}') * 1000)::bigint
+                        + (i * (extract(epoch FROM interval '{span}') * 1000 / {rows}))::bigint AS ms
+              FROM generate_series(1, {rows}) AS i) AS s"""),
+    "system_events": (1, """
+        INSERT INTO system_events (event_type, severity, message, created_at)
+        SELECT CASE WHEN i % 20 = 0 THEN 'reply_v2_scheduler_job_started' ELSE 'event_' || (i % 19) END,
+               'info', 'event ' || i, now() - interval '{span}' + (interval '{span}' * (i::float8 / {rows}))
+        FROM generate_series(1, {rows}) AS i"""),
+    "post_attempts": (10, """
+        INSERT INTO post_attempts (permit_id, decision_id, decision_type, pipeline_source, status, reason_code,
+                                   actual_tweet_id, created_at)
+        SELECT 'permit-' || i, 'decision-' || i, CASE WHEN i % 3 = 0 THEN 'post' ELSE 'reply' END,
+               'reply_v2_scheduler', 'USED', NULL, 'tweet-' || i,
+               now() - interval '{span}' + (interval '{span}' * (i::float8 / {rows}))
+        FROM generate_series(1, {rows}) AS i"""),
+    "notifications": (10, """
+        INSERT INTO notifications (job_id, kind, recipient, sent_at)
+        SELECT i, 'followup', '+3160000' || (i % 10000), now() - interval '{span}' + (interval '{span}' * (i::float8 / {rows}))
+        FROM generate_series(1, {rows}) AS i"""),
+    "batch_jobs": (10, """
+        INSERT INTO batch_jobs (org_id, status, started_at, last_heartbeat, completed_at, tasks_total, tasks_done)
+        SELECT 'org-' || (i % 300), CASE WHEN i > {rows} - 20 THEN 'running' WHEN i % 40 = 0 THEN 'failed' ELSE 'completed' END,
+               t, CASE WHEN i > {rows} - 20 THEN now() - interval '30 seconds' ELSE t + interval '5 minutes' END,
+               CASE WHEN i > {rows} - 20 THEN NULL ELSE t + interval '5 minutes' END, 100, 100
+        FROM (SELECT i, now() - interval '{span}' + (interval '{span}' * (i::float8 / {rows})) AS t
+              FROM generate_series(1, {rows}) AS i) AS s"""),
+    "jobs": (10, """
+        INSERT INTO jobs (job_type, status, domain_id, created_at, updated_at)
+        SELECT CASE WHEN i % 4 = 0 THEN 'sitemap' ELSE 'crawl' END, CASE WHEN i > {rows} - 5 THEN 'pending' ELSE 'done' END,
+               i % ({rows} / 10 + 1), t, t + interval '2 minutes'
+        FROM (SELECT i, CASE WHEN i > {rows} - 5 THEN now() - ({rows} - i) * interval '10 seconds'
+                             ELSE now() - interval '{span}' + (interval '{span}' * (i::float8 / ({rows} - 5))) - interval '1 hour' END AS t
+              FROM generate_series(1, {rows}) AS i) AS s"""),
+    "domains": (100, """
+        INSERT INTO domains (domain, sitemap_analysis_status, updated_at)
+        SELECT 'site-' || i || '.example', 'completed', now() - interval '{span}' + (interval '{span}' * (i::float8 / {rows}))
+        FROM generate_series(1, {rows}) AS i"""),
+    "sitemap_files": (100, """
+        INSERT INTO sitemap_files (domain_id, url, created_at)
+        SELECT i, 'https://site-' || i || '.example/sitemap.xml', now() - interval '{span}' + (interval '{span}' * (i::float8 / {rows}))
+        FROM generate_series(1, {rows}) AS i"""),
+    "cron_jobs": (None, """
+        INSERT INTO cron_jobs (jobname, schedule, command, active) VALUES
+        ('daily-batch-trigger', '*/15 * * * *', 'SELECT daily_batch_trigger()', true),
+        ('batch-reconciler', '*/10 * * * *', 'SELECT batch_reconciler()', true),
+        ('daily-scheduler', '0 7 * * *', 'SELECT daily_scheduler()', true)"""),
+}
+
+
+@dataclass(frozen=True)
+class Dataset:
+    dsn: str
+    schema: str
+    rows: int
+    built_seconds: float | None
+
+
+def schema_dsn(base: str, schema: str) -> str:
+    separator = "&" if "?" in base else "?"
+    return f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+def ensure(base_dsn: str, rows: int, rebuild: bool = False) -> Dataset:
+    """The schema for `rows`, built unless it already holds that data."""
+    schema = f"wd_bench_{rows // 1_000_000}m" if rows >= 1_000_000 else f"wd_bench_{rows // 1000}k"
+    with psycopg.connect(base_dsn, autocommit=True) as conn:
+        marker = conn.execute("SELECT obj_description(to_regnamespace(%s), 'pg_namespace')", (schema,)).fetchone()
+        if marker and marker[0] == f"watchdog bench, {rows} rows" and not rebuild:
+            return Dataset(schema_dsn(base_dsn, schema), schema, rows, None)
+        began = time.perf_counter()
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+        conn.execute(f'SET search_path = "{schema}"')
+        statements = create_statements(DIALECTS["postgresql"])
+        conn.execute("\n;".join(s for s in statements if s.startswith("CREATE TABLE")))
+        for table in TABLES:
+            divisor, sql = FILL[table.name]
+            conn.execute(sql.format(rows=rows // divisor if divisor else 0, span=SPAN))
+        for statement in statements:
+            if statement.startswith("CREATE INDEX"):
+                conn.execute(statement)
+        conn.execute("ANALYZE")
+        conn.execute(f"COMMENT ON SCHEMA \"{schema}\" IS 'watchdog bench, {rows} rows'")
+        return Dataset(schema_dsn(base_dsn, schema), schema, rows, time.perf_counter() - began)
