@@ -119,3 +119,36 @@ def test_a_failing_member_is_attributed_to_its_rule(write_rules, tmp_path):
     results = {r.rule: r for r in evaluate(plan.probes, plan.targets)}
     assert results["typo"].status == "error" and "statsu" in results["typo"].error
     assert results["stuck_pending"].status == "violated" and results["bad_type"].status == "violated"
+
+
+RANGES = """
+version: 1
+targets: {{main: {{dsn: "{dsn}"}}}}
+rules:
+  - {{name: pending_5m, check: stuck, table: jobs, where: {{status: pending}}, time_column: created_at, older_than: 5m}}
+  - {{name: pending_2h, check: stuck, table: jobs, where: {{status: pending}}, time_column: created_at, older_than: 2h}}
+  - {{name: sitemaps_1h, check: count, table: jobs, where: {{job_type: sitemap}}, time_column: created_at, window: 1h, expect: ">= 2"}}
+  - {{name: sitemaps_6h, check: allowlist, table: jobs, where: {{job_type: sitemap}}, column: status, allowed: [done, pending],
+      time_column: created_at, window: 6h}}
+"""
+AROUND = [  # rows on both sides of every cutoff above (NOW is 17:05)
+    (1, "sitemap", "pending", "2026-02-04 17:04:00"), (2, "sitemap", "pending", "2026-02-04 16:30:00"),
+    (3, "sitemap", "pending", "2026-02-04 14:00:00"), (4, "sitemap", "failed", "2026-02-04 12:00:00"),
+    (5, "sitemap", "failed", "2026-02-04 10:00:00"), (6, "crawl", "failed", "2026-02-04 17:00:00"),
+]
+
+
+@freeze_time(NOW)
+def test_rules_sharing_conditions_scan_one_range_and_count_exactly_their_rows(write_rules, target):
+    dialect, dsn = target
+    load(dialect, dsn, AROUND)
+    plan = build_plan(write_rules(RANGES.format(dsn=dsn)), env={})
+    one_by_one = {p.rule.name: run_probe(connect(dsn), p, plan.targets["main"], lambda: NOW) for p in plan.probes}
+    assert {name: r.violations for name, r in one_by_one.items()} == {"pending_5m": 2, "pending_2h": 1, "sitemaps_1h": 0, "sitemaps_6h": 1}
+    for kinds in (("stuck",), ("count", "allowlist")):  # ages narrowed by a shared status; windows
+        members = [p for p in plan.probes if p.rule.check in kinds]
+        [batch], _ = split(members)
+        assert " OR " not in batch.sql.split("WHERE")[-1]
+        results = evaluate(members, plan.targets, work=[batch])
+        assert [(r.rule, r.violations, r.value) for r in results] == [
+            (p.rule.name, one_by_one[p.rule.name].violations, one_by_one[p.rule.name].value) for p in members]

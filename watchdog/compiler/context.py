@@ -35,6 +35,7 @@ class SqlContext:
         self.params: dict[str, Any] = {} if params is None else params
         self.capture = capture
         self.predicate: str | None = None
+        self.conjuncts: list[str] = []
 
     def bind(self, value: Any) -> str:
         """A placeholder for `value`; an equal value of the same type already bound shares its
@@ -86,6 +87,7 @@ class SqlContext:
         if self.rule.where_sql and "where_sql" in self.kind.uses:
             parts.append(f"({self.rule.where_sql})")
         if self.capture:
+            self.conjuncts = parts
             self.predicate = " AND ".join(parts) or "1 = 1"
             return ""
         return ("WHERE " + "\n  AND ".join(parts)) if parts else ""
