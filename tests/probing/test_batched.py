@@ -130,11 +130,14 @@ rules:
   - {{name: sitemaps_1h, check: count, table: jobs, where: {{job_type: sitemap}}, time_column: created_at, window: 1h, expect: ">= 2"}}
   - {{name: sitemaps_6h, check: allowlist, table: jobs, where: {{job_type: sitemap}}, column: status, allowed: [done, pending],
       time_column: created_at, window: 6h}}
+  - {{name: beat_10m, check: stale_heartbeat, table: jobs, where: {{status: pending}}, heartbeat_column: created_at, max_age: 10m}}
+  - {{name: beat_1h, check: stale_heartbeat, table: jobs, where: {{status: pending}}, heartbeat_column: created_at, max_age: 1h}}
 """
 AROUND = [  # rows on both sides of every cutoff above (NOW is 17:05)
     (1, "sitemap", "pending", "2026-02-04 17:04:00"), (2, "sitemap", "pending", "2026-02-04 16:30:00"),
     (3, "sitemap", "pending", "2026-02-04 14:00:00"), (4, "sitemap", "failed", "2026-02-04 12:00:00"),
     (5, "sitemap", "failed", "2026-02-04 10:00:00"), (6, "crawl", "failed", "2026-02-04 17:00:00"),
+    (7, "sitemap", "pending", None),
 ]
 
 
@@ -144,11 +147,13 @@ def test_rules_sharing_conditions_scan_one_range_and_count_exactly_their_rows(wr
     load(dialect, dsn, AROUND)
     plan = build_plan(write_rules(RANGES.format(dsn=dsn)), env={})
     one_by_one = {p.rule.name: run_probe(connect(dsn), p, plan.targets["main"], lambda: NOW) for p in plan.probes}
-    assert {name: r.violations for name, r in one_by_one.items()} == {"pending_5m": 2, "pending_2h": 1, "sitemaps_1h": 0, "sitemaps_6h": 1}
-    for kinds in (("stuck",), ("count", "allowlist")):  # ages narrowed by a shared status; windows
+    assert {name: r.violations for name, r in one_by_one.items()} == {
+        "pending_5m": 2, "pending_2h": 1, "sitemaps_1h": 0, "sitemaps_6h": 1, "beat_10m": 3, "beat_1h": 2}
+    # ages narrowed by a shared status; windows; stale heartbeats "or none at all"
+    for kinds in (("stuck",), ("count", "allowlist"), ("stale_heartbeat",)):
         members = [p for p in plan.probes if p.rule.check in kinds]
         [batch], _ = split(members)
-        assert " OR " not in batch.sql.split("WHERE")[-1]
+        assert "\n   OR (" not in batch.sql  # no arm per rule
         results = evaluate(members, plan.targets, work=[batch])
         assert [(r.rule, r.violations, r.value) for r in results] == [
             (p.rule.name, one_by_one[p.rule.name].violations, one_by_one[p.rule.name].value) for p in members]

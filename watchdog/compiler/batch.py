@@ -2,7 +2,7 @@
 
 A batchable kind's violations are the rows of its table matching the conditions its template
 passes to `where()`. Rendering the template in capture mode yields that predicate; the batch
-query counts each rule's predicate in one pass (`SUM(CASE ...)`, which both dialects run), and
+query counts each rule's predicate in one pass (`COUNT(*) FILTER`, or `SUM(CASE ...)` on SQLite), and
 only rules found violated go on to fetch their sample rows with their own probe.
 """
 from __future__ import annotations
@@ -17,8 +17,9 @@ from watchdog.compiler.context import SENTINEL, SqlContext
 from watchdog.compiler.dialect import Dialect
 from watchdog.compiler.probe import Probe, TimeRef
 
-_LOWER_BOUND = re.compile(f"^(\\S+) >=? {SENTINEL}(p\\d+){SENTINEL}$")
-_UPPER_BOUND = re.compile(f"^(\\S+) <=? {SENTINEL}(p\\d+){SENTINEL}$")
+_COMPARE = f"(?P<col>\\S+) (?P<op>[<>]=?) {SENTINEL}(?P<key>p\\d+){SENTINEL}"
+_BOUND = re.compile(f"^{_COMPARE}$")
+_BOUND_OR_NULL = re.compile(f"^\\({_COMPARE} OR \\((?P=col) IS NULL\\)\\)$")
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def compile_batch(members: Sequence[Probe]) -> Batch:
         render(ctx)
         predicates.append(ctx.predicate or "1 = 1")
         conjuncts.append(ctx.conjuncts)
-    counts = ",\n       ".join(f"COALESCE(SUM(CASE WHEN {p} THEN 1 ELSE 0 END), 0) AS wd_b{i}" for i, p in enumerate(predicates))
+    counts = ",\n       ".join(f"{dialect.count_where(p)} AS wd_b{i}" for i, p in enumerate(predicates))
     rows = " AND ".join(prefilter(conjuncts, params)) or "\n   OR ".join(f"({p})" for p in predicates)
     body = f"SELECT {counts}\nFROM {dialect.quote(members[0].rule.table or '')} p\nWHERE {rows}"
     return Batch(tuple(members), dialect, finish(dialect, body), params)
@@ -51,23 +52,44 @@ def prefilter(conjuncts: Sequence[Sequence[str]], params: dict[str, Any]) -> lis
 
     The rows any member counts match the conditions all members share (equal values share a
     placeholder, so they are equal text) and lie within the loosest of their cutoffs on a common
-    time column: the newest-rows bound of windows, or the oldest-rows bound of ages (`older_than`)
-    when shared conditions narrow it (alone, `older than 5 minutes` is most of a table). That
-    range is planned and scanned once; each member still counts exactly its own rows in its CASE.
-    Where no such range exists the OR of the members stays, each arm able to use an index.
+    time column: the newest-rows bound of windows, or the oldest-rows bound of ages (`older_than`,
+    a stale heartbeat "or none at all") when shared conditions narrow it (alone, `older than 5
+    minutes` is most of a table). That range is planned and scanned once; each member still
+    counts exactly its own rows in its CASE. Where no such range exists the OR of the members
+    stays, each arm able to use an index.
     """
     shared = [part for part in conjuncts[0] if all(part in others for others in conjuncts[1:])]
-    for pattern, op, loosest in ((_LOWER_BOUND, ">=", max), (_UPPER_BOUND, "<=", min)):
-        bounds = [{m[1]: m[2] for m in map(pattern.match, parts) if m and isinstance(params.get(m[2]), TimeRef)}
+    for op, loosest in ((">=", max), ("<=", min)):
+        bounds = [{b.column: b for b in map(_bound, parts) if b and b.op == op and isinstance(params.get(b.key), TimeRef)}
                   for parts in conjuncts]
         columns = sorted(set(bounds[0]).intersection(*bounds[1:]))
-        if not columns or len({params[b[columns[0]]].unit for b in bounds}) != 1:
+        if not columns or len({params[b[columns[0]].key].unit for b in bounds}) != 1:
             continue
-        key = loosest((b[columns[0]] for b in bounds), key=lambda k: params[k].offset)
-        narrowed = [part for part in shared if not pattern.match(part)]
+        column = columns[0]
+        key = loosest((b[column].key for b in bounds), key=lambda k: params[k].offset)
+        narrowed = [part for part in shared if _bound(part) is None]
+        hoisted = f"{column} {op} {SENTINEL}{key}{SENTINEL}"
+        if any(b[column].or_null for b in bounds):
+            hoisted = f"({hoisted} OR {column} IS NULL)"
         if op == ">=" or narrowed:
-            return [*narrowed, f"{columns[0]} {op} {SENTINEL}{key}{SENTINEL}"]
+            return [*narrowed, hoisted]
     return []
+
+
+@dataclass(frozen=True)
+class _Bound:
+    column: str
+    op: str
+    key: str
+    or_null: bool
+
+
+def _bound(part: str) -> _Bound | None:
+    """`col >= cutoff`, `col < cutoff`, or `(col < cutoff OR (col IS NULL))` as a bound; else None."""
+    match = _BOUND.match(part) or _BOUND_OR_NULL.match(part)
+    if match is None:
+        return None
+    return _Bound(match["col"], ">=" if match["op"].startswith(">") else "<=", match["key"], match.re is _BOUND_OR_NULL)
 
 
 def split(probes: Iterable[Probe]) -> tuple[list[Batch], list[Probe]]:

@@ -27,6 +27,13 @@ class Dialect:
         """psycopg reads % as a placeholder marker: literal ones are doubled."""
         return sql.replace("%", "%%") if self.name == "postgresql" else sql
 
+    def count_where(self, predicate: str) -> str:
+        """How many rows of a scan match `predicate`, as one aggregate of a batch query. PostgreSQL's
+        FILTER skips the rows outright; SQLite's before 3.30 had none, so it adds up a CASE."""
+        if self.name == "postgresql":
+            return f"COUNT(*) FILTER (WHERE {predicate})"
+        return f"COALESCE(SUM(CASE WHEN {predicate} THEN 1 ELSE 0 END), 0)"
+
     def seconds_between(self, later: str, earlier: str, unit: str) -> str:
         """An SQL expression for (later - earlier) in seconds. Used in SELECT lists, never on indexed predicates."""
         if unit == "s":
