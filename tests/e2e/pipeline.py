@@ -9,6 +9,7 @@ from pathlib import Path
 
 from artifacts.servers import Daemon, Receiver, example_alertmanager_config, free_port, start_alertmanager, start_prometheus
 from artifacts.tools import ALERTMANAGER_EXAMPLE, RULES_FILE, run_tool
+from jobs_rule import JOBS_STUCK
 
 RULES = """
 version: 1
@@ -20,14 +21,7 @@ notify:
   alertmanager: {{url: "{alertmanager}"}}
   webhook: {{url: "http://127.0.0.1:{closed_port}/hook"}}
 rules:
-  - name: jobs_stuck
-    check: stuck
-    table: jobs
-    where: {{status: pending}}
-    time_column: created_at
-    older_than: 5m
-    for: 2s
-    summary: "{{{{ violations }}}} jobs pending for more than 5 minutes"
+""" + JOBS_STUCK + """    for: 2s
     runbook_url: https://example.org/runbooks/jobs-stuck
   - name: unreachable_probe
     check: sql

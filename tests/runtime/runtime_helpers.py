@@ -6,6 +6,7 @@ from typing import Any
 from watchdog.config.model import Rule
 from watchdog.probing.runner import utc_now
 from watchdog.results.model import Result
+from jobs_rule import JOBS_STUCK
 
 
 def rule(name: str = "jobs_stuck", **overrides: Any) -> Rule:
@@ -34,14 +35,7 @@ defaults: {{interval: 1s}}
 notify:
   webhook: {{url: "{hook}"}}
 rules:
-  - name: jobs_stuck
-    check: stuck
-    table: jobs
-    where: {{status: pending}}
-    time_column: created_at
-    older_than: 5m
-    severity: critical
-    summary: "{{{{ violations }}}} jobs stuck"
+""" + JOBS_STUCK + """    severity: critical
   - name: never_runs
     check: count
     target: gone

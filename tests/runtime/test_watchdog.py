@@ -35,7 +35,7 @@ def test_check_evaluates_every_rule_once_and_deliver_sends_each_change_once(make
     assert [(r.rule, r.status) for r in results] == [("jobs_stuck", "violated"), ("never_runs", "error")]
     watchdog.deliver(5)
     [firing] = receiver.at("/hook")
-    assert (firing["status"], firing["rule"], firing["summary"], firing["violations"]) == ("firing", "jobs_stuck", "1 jobs stuck", 1)
+    assert (firing["status"], firing["rule"], firing["summary"], firing["violations"]) == ("firing", "jobs_stuck", "1 jobs pending for more than 5 minutes", 1)
     assert firing["samples"][0]["status"] == "pending"
 
     watchdog.check()

@@ -5,7 +5,7 @@ import argparse
 import sys
 import time
 
-from watchdog.commands.common import add_config, duration_arg, exit_code, write_output
+from watchdog.commands.common import add_config, add_selection, duration_arg, exit_code, write_output
 from watchdog.config.durations import format_duration
 from watchdog.output import jsonfmt, junit, text
 from watchdog.plan import Plan, build_plan, config_path
@@ -18,9 +18,7 @@ RENDERERS = {"text": text.render, "json": jsonfmt.render, "junit": junit.render}
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("check", help="run the probes once; exit 0 all hold, 1 violated, 3 a probe failed")
     add_config(parser)
-    parser.add_argument("--dsn", help="use this DSN instead of the target's (secrets are never printed)")
-    parser.add_argument("--target", metavar="NAME", help="only rules of this target")
-    parser.add_argument("--rule", action="append", default=[], metavar="NAME", help="only this rule (repeatable)")
+    add_selection(parser)
     parser.add_argument("--tag", action="append", default=[], metavar="TAG", help="only rules with this tag (repeatable)")
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--output", metavar="PATH", help="write the report here (the text table still goes to stdout)")

@@ -14,6 +14,13 @@ def add_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", metavar="FILE", help="rule file (default: $WATCHDOG_CONFIG, then ./rules.yaml)")
 
 
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    """--dsn, --target and --rule: which database and which rules a command works on."""
+    parser.add_argument("--dsn", help="use this DSN instead of the target's (secrets are never printed)")
+    parser.add_argument("--target", metavar="NAME", help="only rules of this target")
+    parser.add_argument("--rule", action="append", default=[], metavar="NAME", help="only this rule (repeatable)")
+
+
 def duration_arg(text: str) -> float:
     try:
         return parse_duration(text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from watchdog.commands.common import add_config
+from watchdog.commands.common import add_config, add_selection
 from watchdog.compiler.batch import Batch, split
 from watchdog.compiler.probe import Probe
 from watchdog.errors import ExitCode
@@ -19,9 +19,7 @@ from watchdog.probing.runner import members, utc_now
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     parser = sub.add_parser("explain", help="show each probe's query plan; warn where it would scan a large table")
     add_config(parser)
-    parser.add_argument("--dsn", help="use this DSN instead of the target's")
-    parser.add_argument("--target", metavar="NAME", help="only rules of this target")
-    parser.add_argument("--rule", action="append", default=[], metavar="NAME", help="only this rule (repeatable)")
+    add_selection(parser)
     parser.add_argument("--large", type=int, default=LARGE_TABLE, metavar="ROWS",
                         help=f"a sequential scan of a table with at least this many rows is a warning (default {LARGE_TABLE:,})")
     parser.set_defaults(handler=handle)
