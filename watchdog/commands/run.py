@@ -90,5 +90,11 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
         signal.signal(signum, on_signal)
     watchdog.start()
     stopping.wait()
+    # stop() waits for a notifier's request under way (up to its own timeout, 10s) and Python's exit
+    # for a probe still running: neither may hold the exit past the deadline. What was not
+    # delivered stays in the state file and goes out after the restart.
+    overdue = threading.Timer(shutdown_timeout + 1.0, os._exit, (0,))
+    overdue.daemon = True
+    overdue.start()
     watchdog.stop(shutdown_timeout)
     return 0
