@@ -93,7 +93,11 @@ class Daemon:
         self.ready = ready
         with log.open("wb") as out:
             self.process = subprocess.Popen(list(argv), stdout=out, stderr=subprocess.STDOUT)
-        eventually(self._ready, f"{argv[0]} to be ready (log: {log})", timeout=30)
+        try:
+            eventually(self._ready, f"{argv[0]} to be ready (log: {log})", timeout=30)
+        except BaseException:  # the caller never gets the Daemon to stop: never leave the process behind
+            self.stop()
+            raise
 
     def _ready(self) -> bool:
         if self.process.poll() is not None:

@@ -1,179 +1,165 @@
 """`watchdog run` as a process against real PostgreSQL, with a real HTTP receiver for its webhook:
 metrics over HTTP, one page per incident and one resolve per fix, restarts, a receiver outage,
-SIGTERM, --once, bad input, and no secret in any log line."""
+SIGTERM, --once, bad input, and no secret in any log line (issue 3's "Done when")."""
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import psycopg
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
+from run_helpers import (DOCUMENT_FIELDS, FIX, HOOK, INCIDENT, JOBS_TABLE, SECRET, Runner, documents, labels, scrape,
+                         series, signature_ok, sql, terminate)
 
 from artifacts.conftest import receiver  # noqa: F401 (the HTTP receiver fixture)
-from artifacts.servers import Daemon, Receiver, eventually, free_port
-from jobs_rule import JOBS_STUCK
+from artifacts.servers import Receiver, eventually, free_port
 from watchdog import __version__
 
-pytestmark = pytest.mark.postgres
-
-SECRET = "s3cret-signing-key"
-RULES = """
-version: 1
-targets:
-  main: {{dsn: "{dsn}"}}
-{extra_targets}
-defaults: {{interval: 1s}}
-notify:
-  webhook: {{url: "{hook}", secret: "{secret}"}}
-rules:
-""" + JOBS_STUCK + """    severity: critical
-{extra_rules}
-"""
-INCIDENT = "INSERT INTO jobs (status, created_at) VALUES ('pending', now() - interval '1 hour')"
-FIX = "UPDATE jobs SET status = 'done'"
-
-
-def sql(dsn: str, statement: str) -> None:
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(statement)
+RULE = {"rule": "jobs_stuck", "target": "main"}
+UNUSED_DSN = "postgresql://postgres@127.0.0.1:1/never_connected"
 
 
 @pytest.fixture
 def jobs(postgres_dsn: str) -> str:
-    sql(postgres_dsn, "CREATE TABLE jobs (id serial PRIMARY KEY, status text NOT NULL, created_at timestamptz NOT NULL)")
+    """A scheduler's `jobs` table in a fresh schema; the DSN to reach it."""
+    sql(postgres_dsn, JOBS_TABLE)
     return postgres_dsn
-
-
-class Runner:
-    """Writes the rule file and starts `watchdog run` processes on it, all stopped after the test."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.workdir = workdir
-        self.rules = workdir / "rules.yaml"
-        self.state = workdir / "state.db"
-        self.daemons: list[Daemon] = []
-
-    def write(self, dsn: str, hook: str, extra_targets: str = "", extra_rules: str = "") -> Path:
-        self.rules.write_text(RULES.format(dsn=dsn, hook=hook, secret=SECRET, extra_targets=extra_targets, extra_rules=extra_rules))
-        return self.rules
-
-    def argv(self, *extra: str) -> list[str]:
-        return [sys.executable, "-m", "watchdog", "run", "-c", str(self.rules), "--state", str(self.state), *extra]
-
-    def start(self, *extra: str) -> Daemon:
-        port = free_port()
-        log = self.workdir / f"watchdog-{len(self.daemons)}.log"
-        daemon = Daemon(self.argv("--listen", f"127.0.0.1:{port}", "--shutdown-timeout", "5s", *extra), port, log, ready="/-/ready")
-        self.daemons.append(daemon)
-        return daemon
-
-    def once(self) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(self.argv("--once", "--shutdown-timeout", "5s"), capture_output=True, text=True, timeout=60)
 
 
 @pytest.fixture
 def runner(tmp_path: Path) -> Iterator[Runner]:
     made = Runner(tmp_path)
     yield made
-    for daemon in made.daemons:
-        daemon.stop()
+    made.close()
 
 
-def documents(receiver: Receiver, status: str | None = None) -> list[dict[str, Any]]:
-    return [d for d in receiver.at("/hook") if status is None or d["status"] == status]
-
-
-def terminate(daemon: Daemon) -> int:
-    """SIGTERM, and the exit code, which must come within the shutdown timeout."""
-    daemon.process.terminate()
-    return daemon.process.wait(timeout=10)
-
-
-def scrape(daemon: Daemon) -> dict[str, tuple[str, set[str]]]:
-    with urllib.request.urlopen(f"{daemon.url}/metrics", timeout=5) as response:
-        families = text_string_to_metric_families(response.read().decode())
-        return {f.name: (f.type, {k for s in f.samples for k in s.labels} - {"le"}) for f in families}
-
-
-def test_an_incident_pages_once_its_fix_resolves_once_and_sigterm_exits_zero(jobs: str, receiver: Receiver, runner: Runner) -> None:
-    runner.write(jobs, f"{receiver.url}/hook")
+@pytest.mark.postgres
+def test_metrics_over_http_carry_every_metric_of_the_contract_with_its_labels(jobs: str, receiver: Receiver,
+                                                                            runner: Runner) -> None:
+    runner.write(jobs, receiver.url + HOOK)
     daemon = runner.start()
-    metrics = eventually(lambda: (m := scrape(daemon)) and "watchdog_target_up" in m and m, "the first evaluation's metrics")
-    assert metrics == {
-        "watchdog_rule_violations": ("gauge", {"rule", "target", "check", "severity"}),
-        "watchdog_rule_up": ("gauge", {"rule", "target"}),
-        "watchdog_rule_value": ("gauge", {"rule", "target"}),
-        "watchdog_rule_last_evaluation_timestamp_seconds": ("gauge", {"rule", "target"}),
-        "watchdog_probe_duration_seconds": ("histogram", {"rule", "target"}),
-        "watchdog_probe_errors": ("counter", {"rule", "target"}),
-        "watchdog_evaluations_skipped": ("counter", {"rule", "target"}),
-        "watchdog_target_up": ("gauge", {"target"}),
-        "watchdog_notifications": ("counter", {"notifier", "result"}),
-        "watchdog_build_info": ("gauge", {"version"}),
+    families = eventually(lambda: (m := scrape(daemon)) and series(m["watchdog_rule_up"]) and m, "the first evaluation's metrics")
+    # The parser names counter families without `_total`; their samples keep it.
+    assert {name: family.type for name, family in families.items()} == {
+        "watchdog_rule_violations": "gauge", "watchdog_rule_up": "gauge", "watchdog_rule_value": "gauge",
+        "watchdog_rule_last_evaluation_timestamp_seconds": "gauge", "watchdog_probe_duration_seconds": "histogram",
+        "watchdog_probe_errors": "counter", "watchdog_evaluations_skipped": "counter", "watchdog_target_up": "gauge",
+        "watchdog_notifications": "counter", "watchdog_build_info": "gauge",
     }
-    with urllib.request.urlopen(f"{daemon.url}/metrics", timeout=5) as response:
-        assert f'watchdog_build_info{{version="{__version__}"}} 1.0' in response.read().decode()
+    rule = labels(**RULE)
+    assert series(families["watchdog_rule_violations"]) == {labels(**RULE, check="stuck", severity="critical"): 0.0}
+    assert series(families["watchdog_rule_up"]) == {rule: 1.0}
+    assert series(families["watchdog_rule_value"]) == {rule: 0.0}
+    [evaluated] = series(families["watchdog_rule_last_evaluation_timestamp_seconds"]).items()
+    assert evaluated[0] == rule and abs(evaluated[1] - time.time()) < 60
+    histogram = families["watchdog_probe_duration_seconds"]
+    assert series(histogram, "_count")[rule] >= 1 and rule in series(histogram, "_sum")
+    assert {frozenset((k, v) for k, v in s.labels.items() if k != "le") for s in histogram.samples} == {rule}
+    assert series(families["watchdog_probe_errors"], "_total") == {rule: 0.0}
+    assert series(families["watchdog_target_up"]) == {labels(target="main"): 1.0}
+    assert series(families["watchdog_notifications"], "_total") == {
+        labels(notifier="webhook", result=result): 0.0 for result in ("sent", "retry", "failed")}
+    assert series(families["watchdog_build_info"]) == {labels(version=__version__): 1.0}
 
     sql(jobs, INCIDENT)
+    eventually(lambda: documents(receiver, "firing"), "the firing notification")
+    after = eventually(lambda: (m := scrape(daemon)) and series(m["watchdog_notifications"], "_total")[
+        labels(notifier="webhook", result="sent")] == 1 and m, "the delivery to show in the metrics")
+    assert series(after["watchdog_rule_violations"]) == {labels(**RULE, check="stuck", severity="critical"): 1.0}
+    assert series(after["watchdog_rule_value"]) == {rule: 1.0}
+
+
+@pytest.mark.postgres
+def test_an_incident_pages_once_signed_its_fix_resolves_once_and_sigterm_exits_zero(jobs: str, receiver: Receiver,
+                                                                                   runner: Runner) -> None:
+    runner.write(jobs, receiver.url + HOOK)
+    daemon = runner.start()
+    sql(jobs, INCIDENT)
+    # Interval 1s: the next evaluation comes within a second, the page within two intervals of it.
     [firing] = eventually(lambda: documents(receiver, "firing"), "the firing notification", timeout=5)
-    assert {k: firing[k] for k in ("rule", "target", "check", "severity", "violations", "summary")} == {
-        "rule": "jobs_stuck", "target": "main", "check": "stuck", "severity": "critical", "violations": 1,
-        "summary": "1 jobs pending for more than 5 minutes"}
-    assert firing["samples"][0]["status"] == "pending" and firing["ends_at"] is None
-    [delivery] = [d for d in receiver.deliveries if d.body == firing]
-    assert delivery.headers["X-Watchdog-Signature"] == "sha256=" + hmac.new(SECRET.encode(), delivery.raw, hashlib.sha256).hexdigest()
-    time.sleep(3)  # three more evaluations, still violated
-    assert len(documents(receiver, "firing")) == 1
+    assert DOCUMENT_FIELDS <= set(firing)
+    assert {k: firing[k] for k in ("rule", "target", "check", "severity", "violations", "value", "summary",
+                                   "description", "runbook_url", "labels")} == {
+        "rule": "jobs_stuck", "target": "main", "check": "stuck", "severity": "critical", "violations": 1, "value": 1,
+        "summary": "1 jobs pending for more than 5 minutes", "description": "Jobs nobody picked up; is the worker running?",
+        "runbook_url": "https://example.org/runbooks/jobs-stuck", "labels": {"team": "scheduling"}}
+    assert firing["samples"][0]["status"] == "pending" and firing["samples"][0]["age_seconds"] > 3000
+    assert datetime.fromisoformat(firing["starts_at"]) and firing["ends_at"] is None
+    assert signature_ok(receiver, firing)
+    time.sleep(3)  # three more evaluations, still violated: no second page
+    assert len(documents(receiver)) == 1
 
     sql(jobs, FIX)
     [resolved] = eventually(lambda: documents(receiver, "resolved"), "the resolved notification", timeout=5)
+    assert DOCUMENT_FIELDS <= set(resolved) and signature_ok(receiver, resolved)
     assert (resolved["fingerprint"], resolved["starts_at"]) == (firing["fingerprint"], firing["starts_at"])
+    assert datetime.fromisoformat(resolved["ends_at"]) >= datetime.fromisoformat(resolved["starts_at"])
     time.sleep(2)
-    assert len(documents(receiver)) == 2
+    assert [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
+
     assert terminate(daemon) == 0
     assert "Traceback" not in daemon.log.read_text()
 
 
+@pytest.mark.postgres
 def test_a_restart_while_firing_pages_nothing_new_and_a_fix_while_down_resolves_after_the_restart(
         jobs: str, receiver: Receiver, runner: Runner) -> None:
-    runner.write(jobs, f"{receiver.url}/hook")
+    runner.write(jobs, receiver.url + HOOK)
     sql(jobs, INCIDENT)
     first = runner.start()
-    eventually(lambda: documents(receiver, "firing"), "the firing notification")
+    [firing] = eventually(lambda: documents(receiver, "firing"), "the firing notification")
     assert terminate(first) == 0
 
     second = runner.start()
-    time.sleep(3)
-    assert [d["status"] for d in documents(receiver)] == ["firing"]
+    time.sleep(3)  # several evaluations of the same incident after the restart
+    assert documents(receiver) == [firing]
     assert terminate(second) == 0
 
     sql(jobs, FIX)
     runner.start()
-    eventually(lambda: documents(receiver, "resolved"), "the resolve after the restart")
+    [resolved] = eventually(lambda: documents(receiver, "resolved"), "the resolve after the restart")
+    assert resolved["fingerprint"] == firing["fingerprint"]
+    time.sleep(2)
     assert [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
 
 
-def test_a_receiver_that_was_down_gets_every_notification_once_it_is_back(jobs: str, runner: Runner) -> None:
-    port = free_port()
-    runner.write(jobs, f"http://127.0.0.1:{port}/hook")
+@pytest.mark.postgres
+def test_sigterm_exits_within_the_shutdown_timeout_while_a_receiver_hangs_and_the_page_goes_out_after_restart(
+        jobs: str, runner: Runner) -> None:
+    with socket.socket() as hanging:  # the kernel accepts connections, nobody ever answers
+        hanging.bind(("127.0.0.1", 0))
+        hanging.listen()
+        port = hanging.getsockname()[1]
+        runner.write(jobs, f"http://127.0.0.1:{port}{HOOK}")
+        sql(jobs, INCIDENT)
+        daemon = runner.start()
+        eventually(lambda: "alert jobs_stuck firing" in daemon.log.read_text(), "the page to be under way")
+        assert terminate(daemon) == 0  # within --shutdown-timeout, not after the request's own 10s
+    receiver = Receiver(port)
+    try:
+        runner.start()
+        [firing] = eventually(lambda: documents(receiver), "the page not delivered before SIGTERM, after the restart")
+        assert firing["status"] == "firing"
+    finally:
+        receiver.close()
+
+
+@pytest.mark.postgres
+def test_a_receiver_that_was_down_gets_every_notification_once_in_order_when_it_is_back(jobs: str, runner: Runner) -> None:
+    port = free_port()  # nothing listens there until the receiver comes up
+    runner.write(jobs, f"http://127.0.0.1:{port}{HOOK}")
     daemon = runner.start()
     sql(jobs, INCIDENT)
     eventually(lambda: "not delivered" in daemon.log.read_text(), "a failed delivery attempt")
     sql(jobs, FIX)
-    eventually(lambda: daemon.log.read_text().count("alert jobs_stuck resolved"), "the resolve to be queued")
-    time.sleep(3)
+    eventually(lambda: "alert jobs_stuck resolved" in daemon.log.read_text(), "the resolve to be queued")
+    time.sleep(3)  # a few more failed attempts: an outage of some seconds in all
     receiver = Receiver(port)
     try:
+        # Backoff with full jitter from 1s: after a few seconds down the next try may be ~16s away.
         eventually(lambda: len(documents(receiver)) == 2, "both notifications after the outage", timeout=40)
         time.sleep(2)
         assert [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
@@ -181,56 +167,80 @@ def test_a_receiver_that_was_down_gets_every_notification_once_it_is_back(jobs: 
         receiver.close()
 
 
-def test_once_exits_with_the_verdict_after_delivering_and_a_second_run_sends_nothing_new(jobs: str, receiver: Receiver,
-                                                                                        runner: Runner) -> None:
-    runner.write(jobs, f"{receiver.url}/hook")
-    assert runner.once().returncode == 0
+@pytest.mark.postgres
+def test_once_exits_with_checks_codes_after_delivering_and_a_second_once_sends_nothing_new(
+        jobs: str, receiver: Receiver, runner: Runner) -> None:
+    runner.write(jobs, receiver.url + HOOK)
+    holds = runner.run("--once")
+    assert holds.returncode == 0, holds.stderr
+    assert documents(receiver) == []
+
     sql(jobs, INCIDENT)
-    done = runner.once()
-    assert done.returncode == 1, done.stderr
-    assert "jobs_stuck" in done.stdout and "VIOLATED" in done.stdout
-    assert [d["status"] for d in documents(receiver)] == ["firing"]
-    assert runner.once().returncode == 1
+    violated = runner.run("--once")
+    assert violated.returncode == 1, violated.stderr
+    assert "jobs_stuck" in violated.stdout and "VIOLATED" in violated.stdout
+    assert [d["status"] for d in documents(receiver)] == ["firing"]  # delivered before it exited
+
+    again = runner.run("--once")
+    assert again.returncode == 1, again.stderr
     assert len(documents(receiver)) == 1
 
 
-def test_bad_input_exits_2_with_one_clear_line_and_no_traceback(jobs: str, receiver: Receiver, runner: Runner, tmp_path: Path) -> None:
-    runner.write(jobs, f"{receiver.url}/hook")
+def test_once_exits_3_when_a_probe_cannot_run(runner: Runner) -> None:
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    unreachable = runner.run("--once")
+    assert unreachable.returncode == 3, unreachable.stderr
+    assert "Traceback" not in unreachable.stderr
+
+
+def test_a_bad_rule_file_exits_2_naming_the_place_without_a_traceback(runner: Runner) -> None:
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
     runner.rules.write_text(runner.rules.read_text().replace("older_than: 5m", "older_then: 5m"))
-    bad = subprocess.run(runner.argv("--once"), capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and "unknown key 'older_then' (did you mean 'older_than'?)" in bad.stderr
+    bad = runner.run("--once")
+    assert bad.returncode == 2
+    assert f"{runner.rules}:" in bad.stderr and "unknown key 'older_then' (did you mean 'older_than'?)" in bad.stderr
     assert "Traceback" not in bad.stderr
 
-    runner.write(jobs, f"{receiver.url}/hook")
-    nowhere = tmp_path / "missing" / "state.db"
-    no_state = subprocess.run([*runner.argv("--once"), "--state", str(nowhere)], capture_output=True, text=True, timeout=60)
-    assert no_state.returncode == 2 and f"cannot use state file {nowhere}" in no_state.stderr
-    assert "Traceback" not in no_state.stderr
 
+def test_an_unusable_state_path_exits_2_with_one_line_naming_the_file(runner: Runner, tmp_path: Path) -> None:
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    nowhere = tmp_path / "missing" / "state.db"
+    for mode in (["--once"], ["--listen", f"127.0.0.1:{free_port()}"]):
+        done = runner.run(*mode, "--state", str(nowhere))
+        assert done.returncode == 2
+        [line] = done.stderr.splitlines()
+        assert str(nowhere) in line
+
+
+def test_a_listen_port_already_bound_exits_2_without_a_traceback(runner: Runner) -> None:
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        busy = subprocess.run(runner.argv("--listen", f"127.0.0.1:{port}"), capture_output=True, text=True, timeout=60)
-    assert busy.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in busy.stderr
-    assert "Traceback" not in busy.stderr
+        busy = runner.run("--listen", f"127.0.0.1:{port}")
+    assert busy.returncode == 2
+    [line] = busy.stderr.splitlines()
+    assert f"cannot listen on 127.0.0.1:{port}" in line
 
 
+@pytest.mark.postgres
 @pytest.mark.parametrize("log_format", ["text", "json"])
-def test_no_secret_reaches_the_log(jobs: str, runner: Runner, log_format: str) -> None:
-    password, token = "Pw-do-not-print-42", "T0KEN0123456789abcdef"
-    runner.write(jobs, f"http://127.0.0.1:{free_port()}/services/{token}",
-                 extra_targets=f'  legacy: {{dsn: "postgresql://watchdog:{password}@127.0.0.1:{free_port()}/x", connect_timeout: 1s}}',
+def test_no_dsn_password_or_webhook_url_reaches_the_log(jobs: str, runner: Runner, log_format: str) -> None:
+    password, token = "S3cretPw-do-not-print", "T0KEN0123456789abcdef"
+    hook = f"http://127.0.0.1:{free_port()}/services/{token}"
+    runner.write(jobs, hook,
+                 extra_targets=f'  legacy: {{dsn: "postgresql://postgres:{password}@127.0.0.1:{free_port()}/x", connect_timeout: 1s}}',
                  extra_rules="  - {name: legacy_probe, check: sql, target: legacy, query: SELECT 1}")
-    sql(jobs, INCIDENT)
+    sql(jobs, INCIDENT)  # a page to a webhook that is down: its URL is in every failed attempt
     daemon = runner.start("--log-format", log_format)
-    eventually(lambda: "not delivered" in daemon.log.read_text() and "legacy is down" in daemon.log.read_text(),
+    eventually(lambda: "not delivered" in (log := daemon.log.read_text()) and "legacy is down" in log,
                "a failed delivery and a down target in the log")
     assert terminate(daemon) == 0
     log = daemon.log.read_text()
-    assert password not in log and token not in log and SECRET not in log
+    for secret in (password, token, hook, SECRET):
+        assert secret not in log
     if log_format == "json":
-        lines = [json.loads(line) for line in log.splitlines()]
-        assert {"time", "level", "logger", "message"} <= set(lines[0])
+        lines = [json.loads(line) for line in log.splitlines()]  # every line is one JSON object
+        assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
         assert any(line["level"] == "error" and "legacy" in line["message"] for line in lines)
-
