@@ -211,6 +211,20 @@ def test_stop_flushes_what_is_queued(tmp_path: Path, server: Server, results: Re
     assert summaries(server) == [f"alert {i}" for i in range(5)]
 
 
+def test_stop_returns_by_its_deadline_while_a_request_hangs_and_keeps_it_queued(tmp_path: Path, server: Server,
+                                                                                results: Results) -> None:
+    outbox = Outbox(tmp_path / "state.db")
+    running = Dispatcher(outbox, {"webhook": webhook(server.url, timeout=30.0)}, on_result=results)
+    server.default = Reply(200, delay=20.0)
+    running.start()
+    outbox.enqueue("webhook", numbered(1))
+    wait_until(lambda: len(server.requests) == 1)
+    began = time.monotonic()
+    running.stop(flush_deadline=0.5)
+    assert time.monotonic() - began < 0.5 + 1.0 + 0.5  # the deadline, the join grace, scheduling slack
+    assert [e.state for e in outbox.entries()] == ["pending"]
+
+
 def test_flush_stops_at_the_deadline_and_keeps_the_rest(tmp_path: Path, clock: FakeClock, results: Results) -> None:
     outbox = Outbox(tmp_path / "state.db", clock=clock)
     outbox.enqueue("webhook", numbered(1))

@@ -45,6 +45,7 @@ CREATE INDEX IF NOT EXISTS notify_outbox_queue ON notify_outbox (notifier, state
 COLUMNS = "id, notifier, notification, state, attempts, created_at, due_at, last_error"
 IDLE_WAIT = 60.0
 ERROR_WAIT = 5.0
+JOIN_GRACE = 1.0
 
 
 @dataclass(frozen=True)
@@ -164,12 +165,13 @@ class Dispatcher:
     def stop(self, flush_deadline: float = 0.0) -> None:
         """Stop the workers; each first delivers what falls due within `flush_deadline` seconds.
 
-        Returns within flush_deadline plus at most one request's timeout per notifier."""
+        Returns by the deadline (and a second's grace) even while a request hangs: its worker is a
+        daemon thread left to finish or die with the process; its notification, not yet marked
+        sent, goes out again after the restart."""
         self._deadline = self._clock() + flush_deadline
         for event in self._wake.values():
             event.set()
-        for thread in self._threads:
-            thread.join()
+        self._join(self._threads, flush_deadline)
         self._threads = []
 
     def flush(self, deadline: float) -> None:
@@ -177,9 +179,16 @@ class Dispatcher:
         if self._threads:
             raise RuntimeError("the dispatcher is running: use stop(flush_deadline)")
         self._deadline = self._clock() + deadline
-        threads = self._spawn()
+        self._join(self._spawn(), deadline)
+
+    def _join(self, threads: list[threading.Thread], seconds: float) -> None:
+        end = time.monotonic() + seconds + JOIN_GRACE
         for thread in threads:
-            thread.join()
+            thread.join(max(0.0, end - time.monotonic()))
+        busy = [t.name.removeprefix("watchdog-notify-") for t in threads if t.is_alive()]
+        if busy:
+            log.warning("notifier(s) %s still waiting on a request at the deadline; what they were sending is sent "
+                        "again at the next start", ", ".join(busy))
 
     def _spawn(self) -> list[threading.Thread]:
         threads = [threading.Thread(target=self._work, args=(name,), name=f"watchdog-notify-{name}", daemon=True)
