@@ -12,7 +12,7 @@ from pathlib import Path
 from watchdog.catalogue.registry import Registry
 from watchdog.compiler.compiler import compile_rule
 from watchdog.compiler.context import TemplateFailure
-from watchdog.compiler.dialect import Dialect
+from watchdog.compiler.dialect import DIALECTS, Dialect
 from watchdog.compiler.probe import Probe
 from watchdog.config.loader import load
 from watchdog.config.model import Rule, RuleFile, Target
@@ -49,6 +49,10 @@ def build_plan(path: str | Path, *, env: Mapping[str, str] | None = None, dsn: s
     if target is not None and target not in targets:
         raise UsageError(f"no target '{target}' in {rule_file.path} (targets: {', '.join(sorted(targets))})")
     if dsn is not None:
+        try:
+            dialect_of(dsn)
+        except DsnError as exc:
+            raise UsageError(f"--dsn: {exc}") from None
         for name in ([target] if target else list(targets)):
             targets[name] = replace(targets[name], dsn=dsn)
     unknown = [r for r in rules if rule_file.rule(r) is None]
@@ -63,9 +67,9 @@ def build_plan(path: str | Path, *, env: Mapping[str, str] | None = None, dsn: s
     problems: list[Problem] = []
     for name, tgt in targets.items():
         try:
-            dialects[name] = dialect_of(tgt.dsn) if dialect is None else dialect_of(f"{dialect}://")
+            dialects[name] = dialect_of(tgt.dsn) if dialect is None else DIALECTS[dialect]
         except DsnError as exc:
-            problems.append(Problem(None, f"target '{name}': {exc}"))
+            problems.append(Problem(tgt.location, f"target '{name}': {exc}"))
     probes: list[Probe] = []
     for rule in selected:
         if rule.target not in dialects:

@@ -6,6 +6,7 @@ import pytest
 from watchdog.cli import main
 from watchdog.config.loader import load
 from watchdog.errors import ConfigError
+from watchdog.plan import build_plan
 
 HEAD = """\
 version: 1
@@ -93,6 +94,12 @@ def test_missing_variable_names_it(write_rules):
     ]
 
 
+def test_missing_variable_in_a_rule_is_its_only_problem_there(write_rules):
+    assert problems(write_rules, "  - {name: a, check: count, table: '${NOPE_TABLE}'}\n") == [
+        "rules.yaml:5:36: rule 'a': environment variable 'NOPE_TABLE' is not set (give a default with ${NOPE_TABLE:-value})"
+    ]
+
+
 def test_variable_default_and_value_are_used(write_rules):
     path = write_rules("version: 1\ntargets:\n  main: {dsn: '${A_DSN:-sqlite:///x.db}'}\n  b: {dsn: '${B_DSN}'}\nrules: []\n")
     loaded = load(path, {"B_DSN": "postgresql://u:hunter22@h/db"})
@@ -136,9 +143,9 @@ def test_window_needs_time_column(write_rules):
     ]
 
 
-def test_key_not_used_by_kind_is_unknown(write_rules):
+def test_common_key_the_kind_does_not_use(write_rules):
     assert problems(write_rules, "  - {name: a, check: sql, query: 'select 1', table: t}\n") == [
-        "rules.yaml:5:46: rule 'a': unknown key 'table'"
+        "rules.yaml:5:46: rule 'a': check 'sql' does not use 'table'"
     ]
 
 
@@ -186,8 +193,34 @@ def test_yaml_syntax_error(write_rules):
 
 def test_duplicate_yaml_key(write_rules):
     assert problems(write_rules, "  - {name: a, check: count, table: t, table: u}\n") == [
-        "rules.yaml:5:39: duplicate key 'table'"
+        "rules.yaml:5:39: rule 'a': duplicate key 'table'"
     ]
+
+
+def test_every_bad_where_column_is_reported(write_rules):
+    body = "  - {name: a, check: count, table: t, where: {'bad col': 1, status: {like: x}}}\n"
+    assert problems(write_rules, body) == [
+        "rules.yaml:5:47: rule 'a': 'bad col' is not a valid column name: use letters, digits and _ only",
+        "rules.yaml:5:70: rule 'a': unknown operator 'like'",
+    ]
+
+
+def test_target_without_dsn(write_rules):
+    path = write_rules("version: 1\ntargets:\n  main: {statement_timeout: 5s}\nrules: []\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path, {})
+    assert str(caught.value).replace(str(path), "rules.yaml") == "rules.yaml:3:9: missing required key 'dsn'"
+
+
+@pytest.mark.parametrize("dsn, message", [
+    ("mysql://app:hunter22@db/x", "unsupported DSN 'mysql://app:***@db/x': use postgresql://... or sqlite:///path"),
+    ("sqlite:x.db", "an SQLite DSN looks like sqlite:///relative/path.db or sqlite:////absolute/path.db"),
+])
+def test_bad_dsn_points_at_it(write_rules, dsn, message):
+    path = write_rules(f"version: 1\ntargets:\n  main: {{dsn: '{dsn}'}}\nrules: []\n")
+    with pytest.raises(ConfigError) as caught:
+        build_plan(path, env={})
+    assert str(caught.value).replace(str(path), "rules.yaml") == f"rules.yaml:3:15: target 'main': {message}"
 
 
 def test_file_not_a_mapping(write_rules):
@@ -199,11 +232,22 @@ def test_file_not_a_mapping(write_rules):
     )
 
 
-def test_empty_file(write_rules):
-    path = write_rules("")
+@pytest.mark.parametrize("text", ["", "# only a comment\n"])
+def test_empty_file(write_rules, text):
+    path = write_rules(text)
     with pytest.raises(ConfigError) as caught:
         load(path, {})
-    assert "the file is empty" in str(caught.value)
+    assert str(caught.value).replace(str(path), "rules.yaml") == (
+        "rules.yaml:1:1: the file is empty (expected a mapping with 'version', 'targets' and 'rules')"
+    )
+
+
+def test_file_not_utf8_points_at_the_byte(tmp_path):
+    path = tmp_path / "rules.yaml"
+    path.write_bytes(b"version: 1\n# caf\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path, {})
+    assert str(caught.value).replace(str(path), "rules.yaml") == "rules.yaml:2:6: not UTF-8 text (byte 0xe9)"
 
 
 def test_wrong_version(write_rules):
@@ -237,4 +281,12 @@ def test_cli_exits_2_without_traceback_and_runs_nothing(write_rules, capsys, bod
 
 def test_missing_rule_file(tmp_path, capsys):
     assert main(["validate", "-c", str(tmp_path / "nope.yaml")]) == 2
-    assert "no such rule file" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"{tmp_path / 'nope.yaml'}:1:1: no such rule file (use -c FILE or set WATCHDOG_CONFIG)\n"
+        "1 problem found; nothing was run.\n"
+    )
+
+
+def test_rule_file_is_a_directory(tmp_path, capsys):
+    assert main(["validate", "-c", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == f"{tmp_path}:1:1: is a directory, not a rule file (use -c FILE)"

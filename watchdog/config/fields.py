@@ -37,9 +37,22 @@ class Ctx:
 
     problems: list[Problem] = field(default_factory=list)
     rule: str | None = None
+    settled: frozenset[Location] = frozenset()  # places whose first problem (an unset variable) causes the rest
 
     def add(self, loc: Location | None, message: str) -> None:
         self.problems.append(Problem(loc, message, self.rule))
+
+    def reported(self) -> list[Problem]:
+        """The problems to show: at a settled place only the first, not what its raw text led to."""
+        shown: set[Location] = set()
+        out = []
+        for problem in self.problems:
+            if problem.location in self.settled:
+                if problem.location in shown:
+                    continue
+                shown.add(problem.location)
+            out.append(problem)
+        return out
 
 
 @dataclass(frozen=True)
@@ -308,12 +321,16 @@ class Filter(Field):
         if not node.is_map:
             raise Invalid(f"expected a mapping of column: value, got {_type_name(node.value)}")
         out: list[Condition] = []
-        for column, vnode in node.value.items():
+        for column, vnode in node.value.items():  # every bad column reported, not just the first
             try:
                 check_identifier(column)
             except Invalid as exc:
-                raise Invalid(str(exc), vnode.key_loc) from None
-            out.extend(self._conditions(column, vnode))
+                ctx.add(vnode.key_loc, str(exc))
+                continue
+            try:
+                out.extend(self._conditions(column, vnode))
+            except Invalid as exc:
+                ctx.add(exc.loc or vnode.loc, str(exc))
         return out
 
     def _conditions(self, column: str, vnode: Node) -> list[Condition]:

@@ -6,8 +6,8 @@ the file in one pass; nothing is compiled or run while any problem remains.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from watchdog.config.yamlsource import Node, parse
 from watchdog.errors import ConfigError, Location, Problem
 
 _COMMON_ATTRS = {"table", "where", "where_sql", "time_column", "time_unit", "window"}
+_ROOT = "a mapping with 'version', 'targets' and 'rules'"
 
 
 @dataclass(frozen=True)
@@ -33,37 +34,76 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     """The validated rule file and the catalogue it was checked against, or ConfigError."""
     env = os.environ if env is None else env
     shown = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError([Problem(None, f"{shown}: no such rule file (use -c FILE or set WATCHDOG_CONFIG)")]) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError([Problem(None, f"{shown}: cannot read the rule file: {exc}")]) from None
+    text = _read(Path(path), shown)
     root, problems = parse(text, shown, env)
     if root is None:
         raise ConfigError(problems)
-    ctx = Ctx(problems=list(problems))
     if not root.is_map:
-        ctx.add(root.loc, "the rule file must be a mapping with 'version', 'targets' and 'rules'")
-        raise ConfigError(ctx.problems)
+        message = f"the file is empty (expected {_ROOT})" if root.value is None else f"the rule file must be {_ROOT}"
+        raise ConfigError([*problems, Problem(root.loc, message)])
+    ctx = Ctx(problems=_named(problems, root.value.get("rules")), settled=frozenset(p.location for p in problems if p.location))
     top = check_mapping(root, top_fields(), ctx)
     base = Path(path).resolve().parent
     extra = [base / p for p in top.get("check_paths") or ()]
     registry, kind_problems = load_registry(extra, root.value["check_paths"].loc if "check_paths" in root.value else None)
     ctx.problems.extend(kind_problems)
-    targets = {name: Target(name=name, **spec) for name, spec in (top.get("targets") or {}).items() if spec}
+    targets = {
+        name: Target(name=name, location=root.value["targets"].value[name].value["dsn"].loc, **spec)
+        for name, spec in (top.get("targets") or {}).items() if spec and spec.get("dsn") is not None
+    }
     if "targets" in top and not targets and not ctx.problems:
         ctx.add(root.value["targets"].loc, "at least one target is needed")
     defaults = {**DEFAULTS, **{k: v for k, v in (top.get("defaults") or {}).items() if v is not None}}
     rules = _rules(root.value.get("rules"), registry, targets, defaults, ctx)
     if ctx.problems:
-        raise ConfigError(sorted(ctx.problems, key=lambda p: (p.location or Location("", 0, 0))))
+        raise ConfigError(sorted(ctx.reported(), key=lambda p: (p.location or Location("", 0, 0))))
     rule_file = RuleFile(
         path=shown, version=top["version"], targets=targets, rules=tuple(rules),
         notify={k: v for k, v in (top.get("notify") or {}).items() if v},
         check_paths=tuple(top.get("check_paths") or ()), secrets=_secrets(text, env),
     )
     return Loaded(rule_file, registry)
+
+
+def _read(path: Path, shown: str) -> str:
+    """The file's text; a file that cannot be read is a problem placed like any other (at 1:1)."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        message = "no such rule file (use -c FILE or set WATCHDOG_CONFIG)"
+    except IsADirectoryError:
+        message = "is a directory, not a rule file (use -c FILE)"
+    except OSError as exc:
+        message = f"cannot read the rule file: {exc.strerror}"
+    else:
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            before = data[:exc.start].decode("utf-8")
+            where = Location(shown, before.count("\n") + 1, len(before) - before.rfind("\n"))
+            raise ConfigError([Problem(where, f"not UTF-8 text (byte 0x{data[exc.start]:02x})")]) from None
+    raise ConfigError([Problem(Location(shown, 1, 1), message)])
+
+
+def _named(problems: list[Problem], rules: Node | None) -> list[Problem]:
+    """Problems met while parsing (unset variables, duplicate keys) named after the rule they are in."""
+    if not problems or rules is None or not rules.is_list:
+        return list(problems)
+    owner: dict[Location, str] = {}
+    for item in rules.value:
+        name = item.value.get("name") if item.is_map else None
+        if name is not None and isinstance(name.value, str):
+            owner.update(dict.fromkeys(_places(item), name.value))
+    return [replace(p, rule=owner.get(p.location, p.rule)) if p.location else p for p in problems]
+
+
+def _places(node: Node) -> Iterator[Location]:
+    """Every location inside `node`: its keys and values, all the way down."""
+    yield node.loc
+    if node.key_loc:
+        yield node.key_loc
+    for child in node.value.values() if node.is_map else node.value if node.is_list else ():
+        yield from _places(child)
 
 
 def _secrets(text: str, env: Mapping[str, str]) -> frozenset[str]:
@@ -109,7 +149,7 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
         return None
     fields = _fields_for(kind)
     before = len(ctx.problems)
-    values = check_mapping(item, fields, ctx)
+    values = check_mapping(_without_unused(item, kind, ctx), fields, ctx)
     if kind is None or len(ctx.problems) > before:
         return None
     merged = {**defaults, **{k: v for k, v in values.items() if v is not None}}
@@ -138,6 +178,16 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
         statement_timeout=merged.get("statement_timeout"), repeat_interval=merged["repeat_interval"],
         error_threshold=merged["error_threshold"], location=item.loc,
     )
+
+
+def _without_unused(item: Node, kind: CheckKind | None, ctx: Ctx) -> Node:
+    """`item` less the common keys its kind has no use for, each reported as such, not as unknown."""
+    if kind is None:
+        return item
+    unused = _COMMON_ATTRS.difference(kind.uses)
+    for key in unused.intersection(item.value):
+        ctx.add(item.value[key].key_loc, f"check '{kind.name}' does not use '{key}'")
+    return Node({k: v for k, v in item.value.items() if k not in unused}, item.loc, item.key_loc)
 
 
 def _default_target(targets: Mapping[str, Target]) -> str | None:

@@ -11,13 +11,14 @@ from watchdog.errors import Location
 
 @dataclass(frozen=True)
 class Target:
-    """A database to probe. `dsn` may hold a password: print `redacted_dsn` instead."""
+    """A database to probe. `dsn` may hold a password: show `probing.dsn.redact(dsn)` instead."""
 
     name: str
     dsn: str
     statement_timeout: float = 5.0
     connect_timeout: float = 5.0
     pool_size: int = 2
+    location: Location | None = None  # of the dsn in the rule file, where a DSN problem is shown
 
 
 @dataclass(frozen=True)

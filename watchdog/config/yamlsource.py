@@ -100,7 +100,8 @@ def _compose(text: str) -> yaml.Node | None:
 
 
 def parse(text: str, path: str, env: Mapping[str, str]) -> tuple[Node | None, list[Problem]]:
-    """The document's root node and the problems met on the way (syntax, duplicate keys, variables)."""
+    """The document's root node (a null one for an empty file) and the problems met on the way
+    (syntax, duplicate keys, variables); no node when the YAML cannot be parsed."""
     try:
         root = _compose(text)
     except yaml.MarkedYAMLError as exc:
@@ -111,6 +112,6 @@ def parse(text: str, path: str, env: Mapping[str, str]) -> tuple[Node | None, li
     except yaml.YAMLError as exc:
         return None, [Problem(Location(path, 1, 1), f"YAML error: {exc}")]
     if root is None:
-        return None, [Problem(Location(path, 1, 1), "the file is empty (expected a mapping with 'version' and 'rules')")]
+        return Node(None, Location(path, 1, 1)), []
     builder = _Builder(path, env)
     return builder.build(root), builder.problems

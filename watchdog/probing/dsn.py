@@ -3,21 +3,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit, urlunsplit
 
 from watchdog.compiler.dialect import DIALECTS, Dialect
 
 _SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+# The password of a URL as urllib splits one (user up to the first ':', host after the last '@'),
+# matched rather than parsed so that a malformed URL ("[bad") cannot make hiding it fail.
+_URL_PASSWORD = re.compile(r"://[^/?#:]*:([^/?#]*)@[^/?#@]*")
+_KEYWORD_PASSWORD = re.compile(r"(password=)([^&\s]+)", re.IGNORECASE)
 
 
 class DsnError(ValueError):
-    """The DSN names no driver we have."""
+    """The DSN names no driver we have, or not in a form it takes."""
 
 
 def dialect_of(dsn: str) -> Dialect:
     scheme = dsn.split(":", 1)[0].lower() if ":" in dsn else ""
     if scheme not in _SCHEMES:
         raise DsnError(f"unsupported DSN '{redact(dsn)}': use postgresql://... or sqlite:///path")
+    if scheme == "sqlite":
+        sqlite_path(dsn)
     return DIALECTS[_SCHEMES[scheme]]
 
 
@@ -34,22 +39,17 @@ def sqlite_path(dsn: str) -> str:
 
 def redact(dsn: str) -> str:
     """The DSN with any password replaced by ***, in the URL or as a password= keyword."""
-    if "://" in dsn:
-        parts = urlsplit(dsn)
-        if parts.password:
-            host = parts.hostname or ""
-            netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-            dsn = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
-    return re.sub(r"(password=)[^&\s]+", r"\1***", dsn, flags=re.IGNORECASE)
+    match = _URL_PASSWORD.search(dsn)
+    if match and match.group(1):
+        dsn = dsn[:match.start(1)] + "***" + dsn[match.end(1):]
+    return _KEYWORD_PASSWORD.sub(r"\1***", dsn)
 
 
 def secrets_of(dsn: str) -> set[str]:
-    found = set()
-    if "://" in dsn:
-        password = urlsplit(dsn).password
-        if password:
-            found.add(password)
-    found.update(m.group(1) for m in re.finditer(r"password=([^&\s]+)", dsn, flags=re.IGNORECASE))
+    found = {m.group(2) for m in _KEYWORD_PASSWORD.finditer(dsn)}
+    match = _URL_PASSWORD.search(dsn)
+    if match and match.group(1):
+        found.add(match.group(1))
     return found
 
 
