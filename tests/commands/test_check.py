@@ -77,6 +77,39 @@ def test_unreachable_postgres_does_not_leak_the_password(write_rules, db, capsys
     assert all(r["status"] == "error" for r in json.loads(captured.out)["results"])
 
 
+def test_malformed_url_dsn_fails_without_showing_the_password(write_rules, db, capsys):
+    dsn = "postgresql://app:hunter2secret@[::1/db"  # urllib cannot split it; libpq echoes it
+    assert main(["check", "-c", str(rules(write_rules, db)), "--dsn", dsn, "--format", "json"]) == 3
+    captured = capsys.readouterr()
+    assert "hunter2secret" not in captured.out + captured.err
+    assert "postgresql://app:***@[::1/db" in json.loads(captured.out)["results"][0]["error"]
+
+
+def test_unsupported_dsn_option_is_bad_usage(write_rules, db, capsys):
+    assert main(["check", "-c", str(rules(write_rules, db)), "--dsn", "mysql://app:hunter2secret@h:port/db"]) == 2
+    assert capsys.readouterr().err == (
+        "watchdog: error: --dsn: unsupported DSN 'mysql://app:***@h:port/db': use postgresql://... or sqlite:///path\n"
+    )
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--every", "10s"], "--every needs --wait"),
+    (["--wait", "1m", "--every", "0s"], "--every must be longer than 0s"),
+])
+def test_every_goes_with_a_wait_and_a_pause(write_rules, db, capsys, args, message):
+    assert main(["check", "-c", str(rules(write_rules, db)), *args]) == 2
+    assert capsys.readouterr() == ("", f"watchdog: error: {message}\n")
+
+
+def test_unwritable_output_stops_before_any_probe(write_rules, db, tmp_path, capsys, monkeypatch):
+    from watchdog.commands import check
+
+    monkeypatch.setattr(check, "evaluate", lambda *a, **k: pytest.fail("a probe ran"))
+    report = tmp_path / "missing" / "junit.xml"
+    assert main(["check", "-c", str(rules(write_rules, db)), "--output", str(report)]) == 2
+    assert capsys.readouterr().err == f"watchdog: error: cannot write {report}: No such file or directory\n"
+
+
 def test_junit_report_has_one_testcase_per_rule(write_rules, db, tmp_path, capsys):
     report = tmp_path / "out" / "junit.xml"
     report.parent.mkdir()

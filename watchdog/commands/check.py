@@ -5,14 +5,16 @@ import argparse
 import sys
 import time
 
-from watchdog.commands.common import add_config, add_selection, duration_arg, exit_code, write_output
+from watchdog.commands.common import add_config, add_selection, claim_output, duration_arg, exit_code, write_output
 from watchdog.config.durations import format_duration
+from watchdog.errors import UsageError
 from watchdog.output import jsonfmt, junit, text
 from watchdog.plan import Plan, build_plan, config_path
 from watchdog.probing.runner import evaluate
 from watchdog.results.model import Result
 
 RENDERERS = {"text": text.render, "json": jsonfmt.render, "junit": junit.render}
+EVERY = 30.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -23,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser.add_argument("--format", choices=sorted(RENDERERS), default="text")
     parser.add_argument("--output", metavar="PATH", help="write the report here (the text table still goes to stdout)")
     parser.add_argument("--wait", type=duration_arg, metavar="DURATION", help="re-run rules that do not hold until all hold or this time is up")
-    parser.add_argument("--every", type=duration_arg, default=30.0, metavar="DURATION", help="pause between tries with --wait (default 30s)")
+    parser.add_argument("--every", type=duration_arg, metavar="DURATION", help=f"pause between tries with --wait (default {format_duration(EVERY)})")
     parser.set_defaults(handler=handle)
 
 
@@ -55,8 +57,13 @@ def run_until_held(plan: Plan, wait: float | None, every: float, sleep=time.slee
 
 
 def handle(args: argparse.Namespace) -> int:
+    if args.every is not None and not args.wait:
+        raise UsageError("--every needs --wait")
+    if args.every is not None and args.every <= 0:
+        raise UsageError("--every must be longer than 0s")
     plan = build_plan(config_path(args.config), dsn=args.dsn, target=args.target, rules=args.rule, tags=args.tag)
-    results = run_until_held(plan, args.wait, args.every)
+    claim_output(args.output)
+    results = run_until_held(plan, args.wait, EVERY if args.every is None else args.every)
     report = RENDERERS[args.format](results)
     write_output(report, args.output)
     if args.output:

@@ -37,12 +37,18 @@ def exit_code(results: Sequence[Result]) -> ExitCode:
     return ExitCode.OK
 
 
-def write_output(text: str, path: str | None) -> None:
+def write_output(text: str, path: str | None, mode: str = "w") -> None:
     if path is None:
         sys.stdout.write(text)
         return
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        with open(path, mode, encoding="utf-8") as handle:
             handle.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def claim_output(path: str | None) -> None:
+    """Fail before any probe runs, not after a 30-minute --wait, when the report cannot be written."""
+    if path is not None:
+        write_output("", path, mode="a")
