@@ -7,6 +7,7 @@ tests that need it skip with the reason, unless WATCHDOG_REQUIRE_POSTGRES=1 (CI)
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -37,16 +38,40 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _throwaway_cluster(workdir: Path) -> tuple[str, Callable[[], None]] | None:
+def _unprivileged(workdir: Path) -> list[str] | None:
+    """The command prefix that runs initdb/pg_ctl, which refuse root: as root (CI containers), the
+    'postgres' user the server packages create, owning `workdir`; None if there is no such user."""
+    if os.geteuid() != 0:
+        return []
+    runuser = shutil.which("runuser")
+    if not runuser or "postgres" not in {user.pw_name for user in pwd.getpwall()}:
+        return None
+    shutil.chown(workdir, "postgres")
+    return [runuser, "-u", "postgres", "--"]
+
+
+def _throwaway_cluster() -> tuple[str, Callable[[], None]] | None:
+    """A cluster of its own in a fresh directory under the system's temporary one (which the
+    'postgres' user can reach, unlike pytest's private tmp_path), and the callable that removes it."""
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
-    if not initdb or not pg_ctl or os.geteuid() == 0:
+    if not initdb or not pg_ctl:
+        return None
+    workdir = Path(tempfile.mkdtemp(prefix="watchdog-pg-"))
+    prefix = _unprivileged(workdir)
+    if prefix is None:
+        shutil.rmtree(workdir, ignore_errors=True)
         return None
     data, port = workdir / "pgdata", _free_port()
-    subprocess.run([initdb, "-D", str(data), "-U", "postgres", "--auth=trust"], check=True, capture_output=True)
-    subprocess.run([pg_ctl, "-D", str(data), "-o", f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1", "-w", "start"],
-                   check=True, capture_output=True)
-    dsn = f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    return dsn, lambda: subprocess.run([pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+    subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"], check=True, capture_output=True)
+    # -l: the server's output goes to a file, not to the pipes it would otherwise keep open forever.
+    subprocess.run([*prefix, pg_ctl, "-D", str(data), "-l", str(workdir / "server.log"),
+                    "-o", f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1", "-w", "start"], check=True, capture_output=True)
+
+    def stop() -> None:
+        subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    return f"postgresql://postgres@127.0.0.1:{port}/postgres", stop
 
 
 @pytest.fixture(scope="session")
@@ -61,11 +86,11 @@ def postgres_server() -> Iterator[str]:
     elif _answers(LOCAL_DSN):
         dsn = LOCAL_DSN
     else:
-        workdir = Path(tempfile.mkdtemp(prefix="watchdog-pg-"))
-        started = _throwaway_cluster(workdir)
+        started = _throwaway_cluster()
         if started:
             dsn, stop = started
-        reason = "no PostgreSQL: set WATCHDOG_TEST_POSTGRES_DSN, run one on 127.0.0.1:5432, or put initdb/pg_ctl on PATH"
+        reason = ("no PostgreSQL: set WATCHDOG_TEST_POSTGRES_DSN, run one on 127.0.0.1:5432, or put initdb/pg_ctl "
+                  "on PATH (as root, with a 'postgres' user and runuser)")
     if dsn is None:
         if os.environ.get("WATCHDOG_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"PostgreSQL required (WATCHDOG_REQUIRE_POSTGRES=1) but unavailable: {reason}")
