@@ -14,6 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from watchdog.commands.demo import EXAMPLE_RULES
 from watchdog.compiler.dialect import POSTGRESQL, SQLITE
 from watchdog.demo.incidents import SEEDS, dataset
 from watchdog.demo.load import LoadError, load
@@ -46,6 +47,15 @@ def test_demo_finds_rules_yaml_like_the_other_commands(tmp_path):
     elsewhere.mkdir()
     env = {**os.environ, "WATCHDOG_CONFIG": str(RULES)}
     assert demo(cwd=elsewhere, env=env).returncode == 1
+
+
+def test_demo_without_a_rule_file_at_hand_runs_the_example_the_package_carries(tmp_path):
+    run = demo(cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert "1 ok, 14 violated, 0 error" in run.stdout
+    assert EXAMPLE_RULES.read_text() == RULES.read_text()
+    missing = demo(cwd=tmp_path, env={**os.environ, "WATCHDOG_CONFIG": str(tmp_path / "nope.yaml")})
+    assert missing.returncode == 2 and "no such rule file" in missing.stderr  # an explicit choice is kept
 
 
 def test_demo_json_keeps_stdout_for_the_report(tmp_path):

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 import tempfile
+from pathlib import Path
 
 from watchdog.commands.common import add_config, exit_code
 from watchdog.demo.incidents import SEEDS, dataset
@@ -21,6 +22,8 @@ from watchdog.probing.dsn import redact
 from watchdog.probing.runner import evaluate, utc_now
 
 RENDERERS = {"text": text.render, "json": jsonfmt.render}
+# The project's top-level rules.yaml, installed with the package (a link to it in a checkout).
+EXAMPLE_RULES = Path(__file__).resolve().parent.parent / "demo" / "rules.yaml"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -44,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 def handle(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="watchdog-demo-") as scratch:
         dsn = args.dsn or f"sqlite:///{args.db or os.path.join(scratch, 'demo.db')}"
-        plan = build_plan(config_path(args.config), dsn=dsn)
+        plan = build_plan(rules_path(args.config), dsn=dsn)
         now = utc_now()
         try:
             load(dsn, dataset(now, [seed.id for seed in SEEDS]))
@@ -60,3 +63,12 @@ def handle(args: argparse.Namespace) -> int:
         results = evaluate(plan.probes, plan.targets, secrets=plan.secrets)
         sys.stdout.write(RENDERERS[args.format](results))
         return exit_code(results)
+
+
+def rules_path(explicit: str | None) -> Path:
+    """Where the other commands look (-c, $WATCHDOG_CONFIG, ./rules.yaml), else the example rule
+    file the package carries: the demo works from any directory, right after `pip install`."""
+    path = config_path(explicit)
+    if explicit is None and "WATCHDOG_CONFIG" not in os.environ and not path.exists():
+        return EXAMPLE_RULES
+    return path
