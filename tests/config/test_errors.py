@@ -113,6 +113,22 @@ def test_duplicate_rule_name(write_rules):
     assert problems(write_rules, body) == ["rules.yaml:6:12: rule 'a': duplicate rule name (first defined at line 5)"]
 
 
+def test_a_duplicate_rule_is_still_checked(write_rules):
+    body = "  - {name: a, check: count, table: t}\n  - {name: a, check: stuk}\n"
+    assert problems(write_rules, body) == [
+        "rules.yaml:6:12: rule 'a': duplicate rule name (first defined at line 5)",
+        "rules.yaml:6:22: rule 'a': unknown check 'stuk' (did you mean 'stuck'?)",
+    ]
+
+
+def test_a_missing_required_key_is_reported_beside_the_other_problems(write_rules):
+    body = "  - {name: a, check: stuck, table: 'jobs; drop', older_than: 5m}\n"
+    assert problems(write_rules, body) == [
+        "rules.yaml:5:5: rule 'a': check 'stuck' needs 'time_column'",
+        "rules.yaml:5:36: rule 'a': 'jobs; drop' is not a valid table name ([schema.]name): use letters, digits and _ only",
+    ]
+
+
 def test_rule_not_a_mapping(write_rules):
     assert problems(write_rules, "  - just a string\n") == [
         "rules.yaml:5:5: each rule must be a mapping with at least 'name' and 'check'"

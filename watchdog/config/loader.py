@@ -126,9 +126,9 @@ def _rules(node: Node | None, registry: Registry, targets: Mapping[str, Target],
             if name_node.value in seen:
                 ctx.rule = name_node.value
                 ctx.add(name_node.loc, f"duplicate rule name (first defined at line {seen[name_node.value].line})")
-                continue
-            seen[name_node.value] = name_node.loc
-        rule = _rule(item, registry, targets, defaults, ctx)
+            else:
+                seen[name_node.value] = name_node.loc
+        rule = _rule(item, registry, targets, defaults, ctx)  # a duplicate's own problems are reported too
         if rule is not None:
             rules.append(rule)
     ctx.rule = None
@@ -150,13 +150,14 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
     fields = _fields_for(kind)
     before = len(ctx.problems)
     values = check_mapping(_without_unused(item, kind, ctx), fields, ctx)
-    if kind is None or len(ctx.problems) > before:
+    if kind is None:
         return None
+    # A key given with a bad value has been reported already; only keys not given at all count as missing.
     merged = {**defaults, **{k: v for k, v in values.items() if v is not None}}
     for key in kind.requires:
-        if merged.get(key) is None:
+        if merged.get(key) is None and key not in item.value:
             ctx.add(item.loc, f"check '{kind.name}' needs '{key}'")
-    if merged.get("window") is not None and merged.get("time_column") is None:
+    if "window" in item.value and "time_column" not in item.value and merged.get("time_column") is None:
         ctx.add(item.value["window"].key_loc, "'window' needs 'time_column'")
     target = merged.get("target") or _default_target(targets)
     if target is None:
