@@ -150,10 +150,11 @@ def test_rules_sharing_conditions_scan_one_range_and_count_exactly_their_rows(wr
     assert {name: r.violations for name, r in one_by_one.items()} == {
         "pending_5m": 2, "pending_2h": 1, "sitemaps_1h": 0, "sitemaps_6h": 1, "beat_10m": 3, "beat_1h": 2}
     # ages narrowed by a shared status; windows; stale heartbeats "or none at all"
-    for kinds in (("stuck",), ("count", "allowlist"), ("stale_heartbeat",)):
+    for kinds, shared in ((("stuck",), "status"), (("count", "allowlist"), "job_type"), (("stale_heartbeat",), "status")):
         members = [p for p in plan.probes if p.rule.check in kinds]
         [batch], _ = split(members)
         assert "\n   OR (" not in batch.sql  # no arm per rule
+        assert batch.sql.count(f"{batch.dialect.quote(shared)} = ") == 1  # the shared condition is tested once per row, in the WHERE
         results = evaluate(members, plan.targets, work=[batch])
         assert [(r.rule, r.violations, r.value) for r in results] == [
             (p.rule.name, one_by_one[p.rule.name].violations, one_by_one[p.rule.name].value) for p in members]

@@ -41,8 +41,11 @@ def compile_batch(members: Sequence[Probe]) -> Batch:
         render(ctx)
         predicates.append(ctx.predicate or "1 = 1")
         conjuncts.append(ctx.conjuncts)
+    hoisted = prefilter(conjuncts, params)
+    if hoisted:  # every scanned row meets the hoisted conditions: the members need not test them again
+        predicates = [" AND ".join(c for c in parts if c not in hoisted) or "1 = 1" for parts in conjuncts]
     counts = ",\n       ".join(f"{dialect.count_where(p)} AS wd_b{i}" for i, p in enumerate(predicates))
-    rows = " AND ".join(prefilter(conjuncts, params)) or "\n   OR ".join(f"({p})" for p in predicates)
+    rows = " AND ".join(hoisted) or "\n   OR ".join(f"({p})" for p in predicates)
     body = f"SELECT {counts}\nFROM {dialect.quote(members[0].rule.table or '')} p\nWHERE {rows}"
     return Batch(tuple(members), dialect, finish(dialect, body), params)
 
