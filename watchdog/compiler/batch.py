@@ -24,12 +24,13 @@ _BOUND_OR_NULL = re.compile(f"^\\({_COMPARE} OR \\((?P=col) IS NULL\\)\\)$")
 
 @dataclass(frozen=True)
 class Batch:
-    """The members' counts come back as columns wd_b0, wd_b1, ... of a single row."""
+    """The members' counts come back as columns wd_b0, wd_b1, ... (`columns`) of a single row."""
 
     members: tuple[Probe, ...]
     dialect: Dialect
     sql: str
     params: dict[str, Any]
+    columns: tuple[str, ...]
 
 
 def compile_batch(members: Sequence[Probe]) -> Batch:
@@ -44,10 +45,11 @@ def compile_batch(members: Sequence[Probe]) -> Batch:
     hoisted = prefilter(conjuncts, params)
     if hoisted:  # every scanned row meets the hoisted conditions: the members need not test them again
         predicates = [" AND ".join(c for c in parts if c not in hoisted) or "1 = 1" for parts in conjuncts]
-    counts = ",\n       ".join(f"{dialect.count_where(p)} AS wd_b{i}" for i, p in enumerate(predicates))
+    columns = tuple(f"wd_b{index}" for index in range(len(members)))
+    counts = ",\n       ".join(f"{dialect.count_where(p)} AS {column}" for p, column in zip(predicates, columns))
     rows = " AND ".join(hoisted) or "\n   OR ".join(f"({p})" for p in predicates)
     body = f"SELECT {counts}\nFROM {dialect.quote(members[0].rule.table or '')} p\nWHERE {rows}"
-    return Batch(tuple(members), dialect, finish(dialect, body), params)
+    return Batch(tuple(members), dialect, finish(dialect, body), params, columns)
 
 
 def prefilter(conjuncts: Sequence[Sequence[str]], params: dict[str, Any]) -> list[str]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,10 @@ class TimeRef:
 
     offset: float
     unit: str
+    delta: timedelta = field(init=False, repr=False, compare=False)  # made once: binding is on every cycle's path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "delta", timedelta(seconds=self.offset))
 
     def __str__(self) -> str:
         shown = "now" if self.offset == 0 else f"now - {format_duration(self.offset)}"
@@ -44,6 +48,6 @@ class Probe:
 
 def bind_params(params: Mapping[str, Any], dialect: Dialect, now: datetime) -> dict[str, Any]:
     return {
-        key: dialect.time_value(now - timedelta(seconds=value.offset), value.unit) if isinstance(value, TimeRef) else value
+        key: dialect.time_value(now - value.delta, value.unit) if type(value) is TimeRef else value
         for key, value in params.items()
     }

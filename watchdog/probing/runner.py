@@ -62,8 +62,8 @@ def run_batch(conn: Connection, batch: Batch, target: Target, clock: Clock, secr
         return {id(p): run_probe(conn, p, target, clock, secrets) for p in batch.members}
     elapsed = time.perf_counter() - started
     results = {}
-    for index, probe in enumerate(batch.members):
-        verdict = judge_count(probe, int(row[f"wd_b{index}"] or 0))
+    for probe, column in zip(batch.members, batch.columns):
+        verdict = judge_count(probe, int(row[column] or 0))
         if verdict.violated and probe.sampled:
             results[id(probe)] = run_probe(conn, probe, target, clock, secrets)
         else:
