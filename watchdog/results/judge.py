@@ -13,7 +13,7 @@ class ShapeError(Exception):
     """The query did not return the shape its kind promises (a custom kind's template bug)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per rule per cycle: cheap to build (see Result)
 class Verdict:
     violated: bool
     violations: int
