@@ -69,3 +69,21 @@ def test_a_target_that_cannot_be_reached_is_an_error_exit_3(tmp_path: Path, writ
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     code, out = explain(write_rules, f"sqlite:///{tmp_path / 'missing' / 'x.db'}", capsys)
     assert code == 3 and "ERROR: cannot open SQLite database" in out
+
+
+@pytest.mark.parametrize("large, message", [
+    ("-5", "a number of rows cannot be negative, got -5"),
+    ("many", "expected a number of rows, got 'many'"),
+])
+def test_large_must_be_a_number_of_rows(write_rules: Callable[[str], Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str], large: str, message: str) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["explain", "-c", str(write_rules(RULES.format(dsn=f"sqlite:///{tmp_path / 'x.db'}"))), f"--large={large}"])
+    assert exited.value.code == 2
+    assert f"argument --large: {message}" in capsys.readouterr().err
+
+
+def test_one_row_is_one_row() -> None:
+    from watchdog.commands.explain import rows_label
+
+    assert [rows_label(n) for n in (0, 1, 1.2, 2, 20_000)] == ["0 rows", "1 row", "1 row", "2 rows", "20,000 rows"]

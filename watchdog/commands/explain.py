@@ -20,9 +20,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser = sub.add_parser("explain", help="show each probe's query plan; warn where it would scan a large table")
     add_config(parser)
     add_selection(parser)
-    parser.add_argument("--large", type=int, default=LARGE_TABLE, metavar="ROWS",
+    parser.add_argument("--large", type=row_count, default=LARGE_TABLE, metavar="ROWS",
                         help=f"a sequential scan of a table with at least this many rows is a warning (default {LARGE_TABLE:,})")
     parser.set_defaults(handler=handle)
+
+
+def row_count(text: str) -> int:
+    """--large: a whole number of rows, 0 or more (0 warns of every sequential scan)."""
+    try:
+        value = int(text.replace("_", "").replace(",", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of rows, got '{text}'") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a number of rows cannot be negative, got {value}")
+    return value
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -55,10 +66,16 @@ def render(title: str, explanation: Explanation) -> str:
     lines = [f"{title} ({kinds}) [{explanation.dialect}]{cost}"]
     for scan in explanation.scans:
         via = f" using {scan.index}" if scan.index else ""
-        rows = f"  ~{scan.rows:,.0f} rows" if scan.rows is not None else ""
+        rows = f"  ~{rows_label(scan.rows)}" if scan.rows is not None else ""
         lines.append(f"  {scan.method}{via} on {scan.relation}{rows}")
     for advice in explanation.advice:
-        lines.append(f"  WARNING: reads all of {advice.relation} (~{advice.table_rows:,.0f} rows) on every evaluation")
+        lines.append(f"  WARNING: reads all of {advice.relation} (~{rows_label(advice.table_rows)}) on every evaluation")
         if advice.create_index:
             lines.append(f"    {advice.create_index}")
     return "\n".join(lines) + "\n"
+
+
+def rows_label(count: float) -> str:
+    """A row count as a plan line shows it: 1 row, 20,000 rows."""
+    shown = f"{count:,.0f}"
+    return f"{shown} row" if shown == "1" else f"{shown} rows"
