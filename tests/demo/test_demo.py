@@ -15,7 +15,7 @@ import psycopg
 import pytest
 
 from watchdog.commands.demo import EXAMPLE_RULES
-from watchdog.compiler.dialect import POSTGRESQL, SQLITE
+from watchdog.dialects import POSTGRESQL, SQLITE
 from watchdog.demo.incidents import SEEDS, dataset
 from watchdog.demo.load import LoadError, load
 from watchdog.demo.schema import TABLES, create_statements

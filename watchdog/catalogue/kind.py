@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from watchdog.config.fields import FIELD_TYPES, Ctx, Field, Invalid, Obj, Raw, Sql, check_mapping
-from watchdog.config.yamlsource import Node, parse
+from watchdog.validation.fields import FIELD_TYPES, Ctx, Field, Invalid, Obj, Raw, Sql, check_mapping
+from watchdog.validation.yamlsource import Node, parse
 from watchdog.errors import Location, Problem
 
 SHAPES = ("rows", "aggregate")

@@ -6,7 +6,7 @@ import sys
 import time
 
 from watchdog.commands.common import add_config, add_selection, claim_output, duration_arg, exit_code, write_output
-from watchdog.config.durations import format_duration
+from watchdog.model.durations import format_duration
 from watchdog.errors import UsageError
 from watchdog.output import jsonfmt, junit, text
 from watchdog.plan import Plan, build_plan, config_path

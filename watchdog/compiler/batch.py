@@ -14,7 +14,7 @@ from typing import Any
 
 from watchdog.compiler.compiler import finish, render
 from watchdog.compiler.context import SENTINEL, SqlContext
-from watchdog.compiler.dialect import Dialect
+from watchdog.dialects import Dialect
 from watchdog.compiler.probe import Probe, TimeRef
 
 _COMPARE = f"(?P<col>\\S+) (?P<op>[<>]=?) {SENTINEL}(?P<key>p\\d+){SENTINEL}"

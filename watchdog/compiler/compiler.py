@@ -8,7 +8,7 @@ import jinja2
 
 from watchdog.catalogue.kind import CheckKind
 from watchdog.compiler.context import SENTINEL, SqlContext, TemplateFailure
-from watchdog.compiler.dialect import Dialect
+from watchdog.dialects import Dialect
 from watchdog.compiler.probe import Probe
 from watchdog.config.model import Rule
 

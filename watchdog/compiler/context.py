@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
-from watchdog.compiler.dialect import Dialect
+from watchdog.dialects import Dialect
 from watchdog.compiler.probe import TimeRef
-from watchdog.config.fields import Condition, Field, Identifier, Identifiers, JoinOn, Obj
+from watchdog.validation.fields import Condition, Field, Identifier, Identifiers, JoinOn, Obj
 from watchdog.config.model import Rule
 
 SENTINEL = "\x00"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
-from watchdog.compiler.dialect import Dialect
-from watchdog.config.durations import format_duration
+from watchdog.dialects import Dialect
+from watchdog.model.durations import format_duration
 from watchdog.config.model import Rule
 
 

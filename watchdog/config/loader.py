@@ -13,11 +13,11 @@ from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
 from watchdog.catalogue.registry import Registry, load_registry
-from watchdog.config.envexpand import references
-from watchdog.config.fields import Ctx, Field, unknown_key_message, check_mapping
+from watchdog.validation.envexpand import references
+from watchdog.validation.fields import Ctx, Field, unknown_key_message, check_mapping
 from watchdog.config.model import Rule, RuleFile, Target
 from watchdog.config.spec import DEFAULTS, common_rule_fields, top_fields
-from watchdog.config.yamlsource import Node, parse
+from watchdog.validation.yamlsource import Node, parse
 from watchdog.errors import ConfigError, Location, Problem
 
 _COMMON_ATTRS = {"table", "where", "where_sql", "time_column", "time_unit", "window"}

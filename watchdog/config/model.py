@@ -5,7 +5,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchdog.config.fields import Condition
+from watchdog.validation.fields import Condition
 from watchdog.errors import Location
 
 

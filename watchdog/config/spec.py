@@ -1,7 +1,7 @@
 """The rule file's own keys: targets, defaults, notify and the keys common to every rule."""
 from __future__ import annotations
 
-from watchdog.config.fields import (
+from watchdog.validation.fields import (
     Bool, Duration, Enum, Field, Filter, Identifier, Int, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
 )
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from watchdog.compiler.batch import Batch
-from watchdog.compiler.dialect import Dialect
+from watchdog.dialects import Dialect
 from watchdog.compiler.probe import Probe, bind_params
 from watchdog.config.model import Rule
 from watchdog.probing.connection import Connection
@@ -123,9 +123,7 @@ def suggest_index(relation: str, rules: Iterable[Rule], dialect: Dialect) -> str
     for rule in rules:
         columns = list(dict.fromkeys(_index_columns(relation, rule)))
         if columns:
-            name = dialect.quote(f"{relation}_{'_'.join(columns)}_idx")
-            how = "CREATE INDEX CONCURRENTLY" if dialect.name == "postgresql" else "CREATE INDEX"
-            return f"{how} {name} ON {dialect.quote(relation)} ({', '.join(dialect.quote(c) for c in columns)});"
+            return dialect.create_index(f"{relation}_{'_'.join(columns)}_idx", relation, columns)
     return None
 
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from watchdog.compiler.probe import Probe
-from watchdog.config.fields import Expectation
+from watchdog.validation.fields import Expectation
 
 
 class ShapeError(Exception):

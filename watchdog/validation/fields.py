@@ -13,8 +13,8 @@ from typing import Any
 
 import jinja2
 
-from watchdog.config.durations import format_duration, parse_duration
-from watchdog.config.yamlsource import Node
+from watchdog.model.durations import format_duration, parse_duration
+from watchdog.validation.yamlsource import Node
 from watchdog.errors import Location, Problem
 
 IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
