@@ -9,7 +9,7 @@ from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
 from runtime_helpers import result, rule
 
-from watchdog.probing.runner import utc_now
+from watchdog.evaluation.execute import utc_now
 from watchdog.runtime.alerts import PROBE_FAILING, TARGET_DOWN, AlertBook, Changes
 
 T0 = datetime(2026, 2, 4, 17, 5, tzinfo=timezone.utc)
