@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from watchdog.schedules.calendar import Interval, buckets, first_instant_at, local_window
+from watchdog.schedules.calendar import Interval, buckets, local_window
 from watchdog.schedules.cron import fires, parse
 
 UTC = timezone.utc
@@ -117,13 +117,6 @@ def test_bad_period() -> None:
     with pytest.raises(ValueError) as caught:
         buckets("month", NY, utc(2026, 1, 1), utc(2026, 1, 2))
     assert str(caught.value) == "bad period 'month' (use one of hour, day, week)"
-
-
-def test_first_instant_at_a_skipped_or_repeated_wall_time() -> None:
-    assert first_instant_at(datetime(2026, 3, 8, 2, 30), NY) == utc(2026, 3, 8, 7)  # the jump to 03:00
-    assert first_instant_at(datetime(2026, 11, 1, 1, 30), NY) == utc(2026, 11, 1, 5, 30)  # EDT
-    # Santiago skips midnight itself (00:00 -> 01:00) in September
-    assert first_instant_at(datetime(2026, 9, 6), ZoneInfo("America/Santiago")) == utc(2026, 9, 6, 4)
 
 
 # --- seed 003: once per New York date, inside 03:00-06:00 ET -----------------------------------

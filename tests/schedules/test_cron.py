@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from cronsim import CronSim
 
 from watchdog.schedules.cron import ALIASES, FireLimitExceeded, fires, normalize, parse
 
@@ -204,6 +205,22 @@ def test_daily_is_local_midnight_on_both_sides_of_the_change() -> None:
 def test_last_day_of_month_in_a_zone() -> None:
     got = fires(parse("0 0 $ * *"), LONDON, utc(2026, 3, 1), utc(2026, 5, 1), limit=10)
     assert [f.local.isoformat() for f in got] == ["2026-03-31T00:00:00+01:00", "2026-04-30T00:00:00+01:00"]
+
+
+@pytest.mark.parametrize("expr", ["30 2 * * *", "30 1 * * *", "15,45 2 * * *", "0 1-3 * * *", "*/15 * * * *",
+                                  "0 * * * *", "*/45 * * * *", "*/20 1 * * *", "0 3 * * 1-5", "@daily",
+                                  "0 0 $ * *", "0 0 */2 * MON"])
+@pytest.mark.parametrize("tz", [NY, LONDON], ids=["new_york", "london"])
+def test_fires_agree_with_cronsims_own_iterator_around_every_change(expr: str, tz: ZoneInfo) -> None:
+    for start in (utc(2026, 3, 6), utc(2026, 3, 27), utc(2026, 10, 23), utc(2026, 10, 30)):
+        end = start + timedelta(days=4)
+        ours = [f.utc for f in fires(parse(expr), tz, start, end, limit=1000)]
+        theirs = []
+        for local in CronSim(parse(expr).cron or "", (start - timedelta(seconds=1)).astimezone(tz)):
+            if local.astimezone(UTC) >= end:
+                break
+            theirs.append(local.astimezone(UTC))
+        assert ours == [t for t in theirs if t >= start]
 
 
 # --- the range and the bound -------------------------------------------------------------------

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from watchdog.schedules.clock import first_change, first_instant_at, instant, offset
+
 UTC = timezone.utc
 PERIODS = ("hour", "day", "week")
 _HOUR = timedelta(hours=1)
@@ -103,42 +105,21 @@ def _steady_offsets(tz: ZoneInfo, start_utc: datetime, end_utc: datetime) -> lis
     found to the second by bisection (tzdata has no two changes within an hour).
     """
     pieces: list[_Piece] = []
-    piece_start, offset = start_utc, _offset(tz, start_utc)
+    piece_start, current = start_utc, offset(tz, start_utc)
     probe = int(start_utc.timestamp())
     while probe < end_utc.timestamp():
         following = probe + 3600
-        if _offset(tz, _instant(following)) == offset:
+        if offset(tz, instant(following)) == current:
             probe = following
             continue
-        change = _instant(_first_change(tz, probe, following, offset))
+        change = instant(first_change(tz, probe, following, current))
         if change >= end_utc:
             break
-        pieces.append(_Piece(piece_start, change, offset))
-        piece_start, offset = change, _offset(tz, change)
+        pieces.append(_Piece(piece_start, change, current))
+        piece_start, current = change, offset(tz, change)
         probe = int(change.timestamp())
-    pieces.append(_Piece(piece_start, end_utc, offset))
+    pieces.append(_Piece(piece_start, end_utc, current))
     return [piece for piece in pieces if piece.start < piece.end]
-
-
-def _first_change(tz: ZoneInfo, before: int, after: int, offset: timedelta) -> int:
-    """The first second in (before, after] whose offset is not `offset`."""
-    while after - before > 1:
-        middle = (before + after) // 2
-        if _offset(tz, _instant(middle)) == offset:
-            before = middle
-        else:
-            after = middle
-    return after
-
-
-def _offset(tz: ZoneInfo, instant: datetime) -> timedelta:
-    offset = instant.astimezone(tz).utcoffset()
-    assert offset is not None
-    return offset
-
-
-def _instant(seconds: int) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
 
 
 def buckets(per: str, tz: ZoneInfo, start_utc: datetime, end_utc: datetime) -> list[Bucket]:
@@ -182,22 +163,7 @@ def _hours(tz: ZoneInfo, start_utc: datetime, end_utc: datetime) -> list[Bucket]
     return found
 
 
-def _on_the_hour(instant: datetime, tz: ZoneInfo) -> datetime:
-    """The last instant at or before `instant` whose local time is on the hour."""
-    local = instant.astimezone(tz)
+def _on_the_hour(moment: datetime, tz: ZoneInfo) -> datetime:
+    """The last instant at or before `moment` whose local time is on the hour."""
+    local = moment.astimezone(tz)
     return local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
-
-
-def first_instant_at(wall: datetime, tz: ZoneInfo) -> datetime:
-    """The first instant (UTC) at which the local clock reads `wall` (naive) or later.
-
-    A repeated wall time gives its first occurrence; a skipped one gives the end of the gap,
-    the moment the clock jumps past it.
-    """
-    earlier = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if earlier.astimezone(tz).replace(tzinfo=None) == wall:
-        return earlier
-    # In a gap: fold=1 reads the wall time with the offset after the change, landing before it.
-    before = int(wall.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())
-    offset = _offset(tz, _instant(before))
-    return _instant(_first_change(tz, before, int(earlier.timestamp()), offset))

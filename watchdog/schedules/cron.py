@@ -1,9 +1,9 @@
 """Cron schedules as pg_cron and crontab write them, and the instants they are expected to fire.
 
-The cron arithmetic is cronsim's (the evaluator healthchecks.io runs on, tested against Debian
-cron); this module adds what cronsim does not read itself: the `@daily`-style aliases, pg_cron's
-`$` (last day of the month) and `N seconds` interval schedules, one-line errors, a canonical form
-and bounded fire lists.
+Fields are parsed and dates matched by cronsim (the evaluator healthchecks.io runs on, tested
+against Debian cron); this module adds what cronsim does not read itself: the `@daily`-style
+aliases, pg_cron's `$` (last day of the month) and `N seconds` interval schedules, one-line
+errors, a canonical form, and bounded fire lists.
 
 Daylight saving (the rule every schedule rule is judged by):
 
@@ -15,8 +15,9 @@ Daylight saving (the rule every schedule rule is judged by):
 - Any other job (`*/15 * * * *`, `0 * * * *`, `@hourly`, `*/5 3 * * *`) fires on every real
   instant whose local time matches: none for the skipped hour, twice in the repeated hour.
 
-This is Debian's (and Vixie cron's) split between fixed-time and wildcard jobs, and it is what
-cronsim computes for five-field expressions; the tests pin it in New York and London.
+This is Debian's (and Vixie cron's) split between fixed-time and wildcard jobs, and what
+cronsim's own iterator computes for five-field expressions; the tests pin it in New York and
+London and check that these fire lists agree with cronsim's iterator.
 `N seconds` schedules fire every N seconds of UTC time, counted from the Unix epoch: time zones
 and daylight saving do not touch them.
 """
@@ -24,11 +25,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
+
+from watchdog.schedules.clock import exists, first_instant_at
 
 UTC = timezone.utc
 
@@ -43,7 +45,7 @@ ALIASES: dict[str, str] = {
 }
 FIELDS = ("minute", "hour", "day-of-month", "month", "day-of-week")
 _INTERVAL = re.compile(r"(\d+)\s*seconds?", re.IGNORECASE)
-_ONE_SECOND = timedelta(seconds=1)
+_ONE_DAY = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -131,7 +133,7 @@ def _check(cron: str, shown: str) -> None:
 
 def fires(schedule: Schedule, tz: ZoneInfo, start_utc: datetime, end_utc: datetime,
           limit: int) -> list[Fire]:
-    """The expected fires in [start_utc, end_utc), at most `limit` of them.
+    """The expected fires in [start_utc, end_utc), in order, at most `limit` of them.
 
     Raises FireLimitExceeded past `limit`, so a `* * * * *` job over a month costs what the
     caller budgeted or fails loudly, never a silent truncation or an unbounded list.
@@ -139,36 +141,71 @@ def fires(schedule: Schedule, tz: ZoneInfo, start_utc: datetime, end_utc: dateti
     if start_utc.tzinfo is None or end_utc.tzinfo is None:
         raise ValueError("fires() needs time-zone-aware instants")
     if schedule.every_seconds is not None:
-        instants = _interval_instants(schedule.every_seconds, start_utc, end_utc)
+        instants = _interval_instants(schedule, start_utc, end_utc, limit)
     else:
-        instants = _cron_instants(schedule, tz, start_utc)
-    found: list[Fire] = []
-    for utc in instants:
-        if utc >= end_utc:
-            break
-        if utc < start_utc:
-            continue
-        if len(found) == limit:
-            raise FireLimitExceeded(schedule, limit)
-        found.append(Fire(utc, utc.astimezone(tz)))
-    return found
+        instants = _cron_instants(schedule, tz, start_utc, end_utc, limit)
+    return [Fire(utc, utc.astimezone(tz)) for utc in instants]
 
 
-def _interval_instants(seconds: int, start_utc: datetime, end_utc: datetime) -> Iterator[datetime]:
-    step = timedelta(seconds=seconds)
-    elapsed = -(-(start_utc - _EPOCH) // step)  # whole steps, rounded up
-    instant = _EPOCH + elapsed * step
-    while instant < end_utc:
-        yield instant
-        instant += step
+def _interval_instants(schedule: Schedule, start_utc: datetime, end_utc: datetime,
+                       limit: int) -> list[datetime]:
+    assert schedule.every_seconds is not None
+    step = timedelta(seconds=schedule.every_seconds)
+    first = _EPOCH + -(-(start_utc - _EPOCH) // step) * step  # rounded up to a whole step
+    count = max(0, -(-(end_utc - first) // step))
+    if count > limit:
+        raise FireLimitExceeded(schedule, limit)
+    return [first + n * step for n in range(count)]
 
 
-def _cron_instants(schedule: Schedule, tz: ZoneInfo, start_utc: datetime) -> Iterator[datetime]:
-    # cronsim yields instants strictly after the one it starts from (whole seconds).
+def _cron_instants(schedule: Schedule, tz: ZoneInfo, start_utc: datetime, end_utc: datetime,
+                   limit: int) -> list[datetime]:
+    """Day by day on the local calendar: cronsim says which dates match, and each matching wall
+    time becomes its instants under the daylight saving rule of the module docstring.
+
+    Walking dates instead of cronsim's own iterator (which ticks minute by minute through the
+    time zone for `*/45 * * * *`) makes a fire cost an addition on ordinary days; only change
+    days convert wall times one by one. Tests check both agree around the changes.
+    """
     assert schedule.cron is not None
-    for local in CronSim(schedule.cron, (start_utc - _ONE_SECOND).astimezone(tz)):
-        yield local.astimezone(UTC)
+    sim = CronSim(schedule.cron, _EPOCH)
+    walls = sorted(time(hour, minute) for hour in sim.hours for minute in sim.minutes)
+    since_midnight = [timedelta(hours=wall.hour, minutes=wall.minute) for wall in walls]
+    fixed_time = schedule.fixed_time
+    found: set[datetime] = set()
+    day = start_utc.astimezone(tz).date() - _ONE_DAY
+    last = end_utc.astimezone(tz).date() + _ONE_DAY
+    while day <= last:
+        if day.month in sim.months and sim.match_day(day):
+            steady = _steady_offset(day, tz)
+            if steady is None:
+                moments = [moment for wall in walls
+                           for moment in _instants(datetime.combine(day, wall), tz, fixed_time)]
+            else:
+                midnight = datetime.combine(day, time(), tzinfo=UTC) - steady
+                moments = [midnight + after for after in since_midnight]
+            found.update(moment for moment in moments if start_utc <= moment < end_utc)
+            if len(found) > limit:
+                raise FireLimitExceeded(schedule, limit)
+        day += _ONE_DAY
+    return sorted(found)
 
+
+def _steady_offset(day: date, tz: ZoneInfo) -> timedelta | None:
+    """The zone's UTC offset on `day` if it holds all day, None on a day the clock changes."""
+    begins = datetime.combine(day, time(), tzinfo=tz).utcoffset()
+    ends = datetime.combine(day + _ONE_DAY, time(), tzinfo=tz).utcoffset()
+    return begins if begins == ends else None
+
+
+def _instants(wall: datetime, tz: ZoneInfo, fixed_time: bool) -> tuple[datetime, ...]:
+    """The instants at which a job due at local `wall` fires: none or one after the gap for a
+    skipped time, one or both occurrences of a repeated time."""
+    earlier = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if not exists(wall, tz, earlier):
+        return (first_instant_at(wall, tz),) if fixed_time else ()
+    later = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    return (earlier,) if fixed_time or later == earlier else (earlier, later)
 
 
 def normalize(text: str) -> str:
