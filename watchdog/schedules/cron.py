@@ -59,7 +59,7 @@ class Schedule:
 
     @property
     def fixed_time(self) -> bool:
-        """Whether daylight saving moves this job to one fire per date (see the module's rule)."""
+        """Whether the fixed-time half of the daylight saving rule applies (see the module)."""
         if self.cron is None:
             return False
         minute, hour = self.cron.split()[:2]
