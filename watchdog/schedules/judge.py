@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from watchdog.config.durations import format_duration
+from watchdog.model.durations import format_duration
 from watchdog.schedules.cron import Fire
 
 
