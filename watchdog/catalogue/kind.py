@@ -10,7 +10,9 @@ from watchdog.model.keys import DATA_KEYS
 from watchdog.validation.yamlsource import Node, parse
 from watchdog.errors import Location, Problem
 
-SHAPES = ("rows", "aggregate")
+#: rows: the query returns offending rows; aggregate: one row with `value` (and `violated`);
+#: schedule: runs (and per-job schedules) that watchdog.schedules judges against each expected fire.
+SHAPES = ("rows", "aggregate", "schedule")
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,22 @@ class SqlContext:
         self.recorded = self.rule_conditions(*extra)
         return self.sql.where_clause(self.recorded)
 
+    def rule_filter(self, *extra: Predicate | str) -> str:
+        """The kind's and the rule's conditions as one AND, columns qualified with the rule's table:
+        for an ON clause, where another (aliased) relation is in the query too. Recorded like where()."""
+        self.recorded = self.rule_conditions(*extra)
+        return " AND ".join(self.sql.render(c, qualify=True) for c in self.recorded) or "1 = 1"
+
+    def joined(self, on: Iterable[ColumnPair], alias: str) -> str:
+        """`table.parent = alias.child` for each pair of a join."""
+        table = self.dialect.quote(self.rule.table or "")
+        return " AND ".join(f"{table}.{self.dialect.quote_part(p.parent)} = {alias}.{self.dialect.quote_part(p.child)}"
+                            for p in on)
+
+    def ident(self, name: str) -> str:
+        """A bare column name (from a join's pairs) quoted for the dialect."""
+        return self.dialect.quote_part(name)
+
     def fail(self, message: str) -> str:
         raise TemplateFailure(message)
 
@@ -147,7 +163,7 @@ class SqlContext:
         rule, quote = self.rule, self.dialect
         helpers = ("bind", "bind_list", "cutoff", "now", "age", "seconds_between", "before", "since",
                    "is_null", "not_null", "one_of", "not_in", "equals", "any_of", "all_of", "missing",
-                   "conditions", "where", "raw", "fail")
+                   "conditions", "where", "rule_filter", "joined", "ident", "raw", "fail")
         params = quote_params(self.kind.params, rule.params, self.dialect)
         clash = sorted(set(params) & set(helpers))
         if clash:

@@ -51,6 +51,8 @@ TABLES = (
     table("batch_jobs", "id serial, org_id text, status text, started_at timestamp, last_heartbeat timestamp, "
           "completed_at timestamp, tasks_total int, tasks_done int", "status, last_heartbeat", "started_at", "last_heartbeat"),
     table("cron_jobs", "jobid serial, jobname text, schedule text, command text, active boolean", "command"),
+    table("scheduler_runs", "id serial, function_name text, status text, started_at timestamp, completed_at timestamp",
+          "function_name, started_at", "started_at"),
     table("jobs", "id serial, job_type text, status text, domain_id bigint, created_at timestamp, updated_at timestamp",
           "status, created_at", "created_at"),
     table("domains", "id serial, domain text, sitemap_analysis_status text, updated_at timestamp",

@@ -52,7 +52,7 @@ def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secr
     now = clock()
     started = time.perf_counter()
     try:
-        verdict = judge(probe, conn.query(probe.sql, probe.bind(now), timeout_of((probe,), target), probe.guarded))
+        verdict = judge(probe, conn.query(probe.sql, probe.bind(now), timeout_of((probe,), target), probe.guarded), now)
     except ProbeFailure as exc:
         if exc.kind == "connection":
             raise

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from watchdog.compiler.probe import Probe
 from watchdog.model.values import Expectation
+from watchdog.results.fires import ScheduleShapeError, judge_schedule
 
 
 class ShapeError(Exception):
@@ -29,10 +31,16 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def judge(probe: Probe, rows: list[dict[str, Any]]) -> Verdict:
+def judge(probe: Probe, rows: list[dict[str, Any]], now: datetime) -> Verdict:
     expect: Expectation | None = probe.rule.params.get("expect")
     if probe.shape == "rows":
         return _rows(rows, expect)
+    if probe.shape == "schedule":
+        try:
+            count, samples = judge_schedule(probe.rule.params, probe.rule.time_unit, rows, now, probe.rule.samples)
+        except ScheduleShapeError as exc:
+            raise ShapeError(str(exc)) from None
+        return Verdict(count > 0, count, float(count), samples)
     return _aggregate(rows, expect)
 
 
