@@ -10,6 +10,14 @@ from watchdog.errors import Location
 
 
 @dataclass(frozen=True)
+class TableSource:
+    """Files read as one table by a duckdb:// target: every file `path` (a glob) matches, in `format`."""
+
+    path: str
+    format: str = "jsonl"
+
+
+@dataclass(frozen=True)
 class Target:
     """A database to probe. `dsn` may hold a password: show `probing.dsn.redact(dsn)` instead."""
 
@@ -19,6 +27,7 @@ class Target:
     connect_timeout: float = 5.0
     pool_size: int = 2
     location: Location | None = None  # of the dsn in the rule file, where a DSN problem is shown
+    tables: Mapping[str, TableSource] = field(default_factory=dict)  # duckdb:// targets only
 
 
 @dataclass(frozen=True)

@@ -1,21 +1,55 @@
 """The rule file's own keys: targets, defaults, notify and the keys common to every rule."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
+from watchdog.config.model import TableSource
 from watchdog.validation.fields import (
-    Bool, Duration, Enum, Field, Filter, Identifier, Int, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
+    Bool, Ctx, Duration, Enum, Field, Filter, Identifier, Int, Invalid, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
 )
+from watchdog.validation.yamlsource import Node
 
 SEVERITIES = ("info", "warning", "critical")
 TIME_UNITS = ("timestamp", "s", "ms")
+FILE_FORMATS = ("jsonl", "csv", "parquet")
+
+
+@dataclass
+class TableSources(MapOf):
+    """`tables:` of a duckdb:// target: each name a TableSource, not a raw mapping."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, TableSource]:
+        return {name: TableSource(**spec) for name, spec in super().convert(node, ctx).items()
+                if spec and spec.get("path") is not None and spec.get("format") is not None}  # else reported
+
+
+@dataclass
+class TargetObj(Obj):
+    """A target; `tables:` belongs to duckdb:// targets, which cannot do without it."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, Any]:
+        out = super().convert(node, ctx)
+        duckdb = str(out.get("dsn") or "").lower().startswith("duckdb:")
+        if duckdb and not out.get("tables") and "tables" not in node.value:
+            raise Invalid("a duckdb:// target needs 'tables:' (name: {path: GLOB, format: jsonl|csv|parquet})")
+        if "tables" in node.value and out.get("dsn") is not None and not duckdb:
+            ctx.add(node.value["tables"].key_loc, "'tables:' is for duckdb:// targets only (a database has its own tables)")
+        return out
+
 RULE_NAME = r"[a-z][a-z0-9_]*"
 
 
 def target_field() -> Obj:
-    return Obj(doc="A database to probe.", fields={
-        "dsn": Str(required=True, doc="postgresql://... or sqlite:///path; ${VAR} is expanded."),
+    return TargetObj(doc="A database to probe.", fields={
+        "dsn": Str(required=True, doc="postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://; ${VAR} is expanded."),
         "statement_timeout": Duration(default=5.0, doc="Per-probe time limit on this target."),
         "connect_timeout": Duration(default=5.0, doc="Time limit to open a connection."),
         "pool_size": Int(default=2, minimum=1, maximum=64, doc="Connections `watchdog run` keeps to this target."),
+        "tables": TableSources(doc="duckdb:// only: each table a glob of run-history files.", item=Obj(fields={
+            "path": Str(required=True, doc="A glob of files, e.g. /var/log/automation-runs/*.jsonl (relative: to the working directory)."),
+            "format": Enum(choices=FILE_FORMATS, default="jsonl", doc="How the files are written."),
+        })),
     })
 
 
