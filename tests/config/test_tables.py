@@ -30,6 +30,12 @@ def test_tables_become_table_sources(write_rules):
     }
 
 
+def test_a_relative_glob_is_read_from_the_rule_files_folder(write_rules, tmp_path, monkeypatch):
+    path = write_rules("version: 1\ntargets:\n  runlog: {dsn: 'duckdb://', tables: {runs: {path: logs/*.jsonl}}}\nrules: []\n")
+    monkeypatch.chdir("/")
+    assert load(path.relative_to("/"), {}).rule_file.targets["runlog"].tables["runs"].path == f"{tmp_path}/logs/*.jsonl"
+
+
 def test_a_database_target_has_no_tables(write_rules):
     path = write_rules("version: 1\ntargets:\n  main: {dsn: 'sqlite:///x.db'}\nrules: []\n")
     assert load(path, {}).rule_file.targets["main"].tables == {}

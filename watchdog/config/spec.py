@@ -1,6 +1,7 @@
 """The rule file's own keys: targets, defaults, notify and the keys common to every rule."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,10 +18,13 @@ FILE_FORMATS = ("jsonl", "csv", "parquet")
 
 @dataclass
 class TableSources(MapOf):
-    """`tables:` of a duckdb:// target: each name a TableSource, not a raw mapping."""
+    """`tables:` of a duckdb:// target: each name a TableSource, its relative glob made absolute
+    against the rule file's directory (as check_paths are), so it reads the same files from anywhere."""
 
     def convert(self, node: Node, ctx: Ctx) -> dict[str, TableSource]:
-        return {name: TableSource(**spec) for name, spec in super().convert(node, ctx).items()
+        base = os.path.dirname(os.path.abspath(node.loc.file))
+        return {name: TableSource(os.path.join(base, spec["path"]), spec["format"])
+                for name, spec in super().convert(node, ctx).items()
                 if spec and spec.get("path") is not None and spec.get("format") is not None}  # else reported
 
 
@@ -47,7 +51,7 @@ def target_field() -> Obj:
         "connect_timeout": Duration(default=5.0, doc="Time limit to open a connection."),
         "pool_size": Int(default=2, minimum=1, maximum=64, doc="Connections `watchdog run` keeps to this target."),
         "tables": TableSources(doc="duckdb:// only: each table a glob of run-history files.", item=Obj(fields={
-            "path": Str(required=True, doc="A glob of files, e.g. /var/log/automation-runs/*.jsonl (relative: to the working directory)."),
+            "path": Str(required=True, doc="A glob of files, e.g. /var/log/automation-runs/*.jsonl; a relative one is read from the rule file's folder."),
             "format": Enum(choices=FILE_FORMATS, default="jsonl", doc="How the files are written."),
         })),
     })
