@@ -2,7 +2,8 @@
 
 The postmortem confirmed the duplicates from /var/log/automation-runs/*.jsonl; these files hold the
 same runs as the demo's automation_runs table, named the way the scheduler (Node) writes them:
-camelCase keys, the slot as epoch milliseconds, times as ISO-8601 UTC text.
+camelCase keys, the slot as epoch milliseconds, times as ISO-8601 UTC text (JavaScript's
+toISOString(), which is also how the DuckDB dialect binds a time).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from watchdog.demo.incidents import dataset
+from watchdog.dialects import DUCKDB
 
 # The example rule file over these files, installed with the package (a link to examples/runlog.yaml).
 RULES = Path(__file__).resolve().parent / "runlog.yaml"
@@ -22,11 +24,8 @@ FOLDER = "automation-runs"  # where the example rule file looks, beside itself
 def run_line(row: dict[str, Any]) -> dict[str, Any]:
     """A demo row as the scheduler's run-history line."""
     return {"jobId": row["job_id"], "runAtMs": row["run_at_ms"], "env": row["env"], "status": row["status"],
-            "startedAt": _iso(row["started_at"]), "finishedAt": _iso(row["finished_at"]), "error": row["error"]}
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+            "startedAt": DUCKDB.timestamp_value(row["started_at"]), "finishedAt": DUCKDB.timestamp_value(row["finished_at"]),
+            "error": row["error"]}
 
 
 def write_runlog(directory: Path, now: datetime) -> list[Path]:
