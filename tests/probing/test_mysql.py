@@ -83,6 +83,12 @@ def test_batch_counts(conn: Connection):
     assert [{k: int(v) for k, v in row.items()} for row in conn.query(f"SELECT {counts} FROM runs", {}, 5)] == [{"c0": 3, "c1": 0}]
 
 
+def test_ratios_keep_their_precision(conn: Connection):
+    """The ratio kind's division: 6 of 37 as the other databases give it, not 0.16216."""
+    [row] = conn.query("SELECT 6 * 1.0 / NULLIF(37, 0) AS value", {}, 5)
+    assert abs(float(row["value"]) - 6 / 37) < 1e-12
+
+
 def test_session_is_utc_and_read_only(conn: Connection):
     rows = conn.query("SELECT @@session.time_zone AS tz, @@session.tx_read_only AS ro", {}, 5)
     assert rows == [{"tz": "+00:00", "ro": 1}]

@@ -18,7 +18,9 @@ from watchdog.probing.dsn import mysql_params, scrub, secrets_of
 # codes for a connection that is gone.
 _TIMEOUTS = {1969, 3024, 1317}
 _GONE = {2006, 2013, 2014, 2045, 2055}
-_SESSION = ("SET time_zone = '+00:00'", "SET SESSION TRANSACTION READ ONLY")
+# div_precision_increment: a division keeps 30 decimals, not 4 more than its operands (a ratio of
+# 6/37 would read 0.16216, and a threshold would be judged on that).
+_SESSION = ("SET time_zone = '+00:00', div_precision_increment = 30", "SET SESSION TRANSACTION READ ONLY")
 
 
 class MySQLConnection:
