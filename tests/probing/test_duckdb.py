@@ -177,11 +177,12 @@ def test_only_a_select_runs_and_nothing_is_written(runlog: Connection, tmp_path:
     assert sorted(tmp_path.rglob("*")) == before
 
 
-def test_files_outside_the_globs_directories_cannot_be_read(runlog: Connection, tmp_path: Path):
+@pytest.mark.parametrize("reader", ["read_csv_auto", "read_json_auto", "read_text", "sniff_csv", "glob"])
+def test_files_outside_the_globs_directories_cannot_be_read(runlog: Connection, tmp_path: Path, reader: str):
     secret = write_jsonl(tmp_path / "elsewhere" / "secret.jsonl", [{"token": "hunter2"}])
     for path in (secret, Path("/etc/hostname")):
         with pytest.raises(ProbeFailure, match="Permission Error: Cannot access file"):
-            runlog.query(f"SELECT * FROM read_csv_auto('{path}')", {}, 5)
+            runlog.query(f"SELECT * FROM {reader}('{path}')", {}, 5)
 
 
 def test_the_plan_request_is_allowed(runlog: Connection):
