@@ -49,7 +49,8 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     registry, kind_problems = load_registry(extra, root.value["check_paths"].loc if "check_paths" in root.value else None)
     ctx.problems.extend(kind_problems)
     targets = {
-        name: Target(name=name, location=root.value["targets"].value[name].value["dsn"].loc, **spec)
+        name: Target(name=name, location=root.value["targets"].value[name].value["dsn"].loc,
+                     **{key: value for key, value in spec.items() if value is not None})
         for name, spec in (top.get("targets") or {}).items() if spec and spec.get("dsn") is not None
     }
     if "targets" in top and not targets and not ctx.problems:

@@ -7,6 +7,7 @@ from typing import Any
 
 from watchdog.config.spec import DEFAULTS, TARGET_DEFAULTS
 from watchdog.model.conditions import Predicate
+from watchdog.model.values import TableSource
 from watchdog.errors import Location
 
 
@@ -20,6 +21,7 @@ class Target:
     connect_timeout: float = TARGET_DEFAULTS["connect_timeout"]
     pool_size: int = TARGET_DEFAULTS["pool_size"]
     location: Location | None = None  # of the dsn in the rule file, where a DSN problem is shown
+    tables: Mapping[str, TableSource] = field(default_factory=dict)  # duckdb:// targets only
 
 
 @dataclass(frozen=True)

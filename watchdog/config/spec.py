@@ -1,12 +1,46 @@
 """The rule file's own keys: targets, defaults, notify and the keys common to every rule."""
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from watchdog.model.values import TableSource
 from watchdog.validation.fields import (
-    Bool, Duration, Enum, Field, Filter, Identifier, Int, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
+    Bool, Ctx, Duration, Enum, Field, Filter, Identifier, Int, Invalid, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
 )
+from watchdog.validation.yamlsource import Node
 
 SEVERITIES = ("info", "warning", "critical")
 TIME_UNITS = ("timestamp", "s", "ms")
+FILE_FORMATS = ("jsonl", "csv", "parquet")
+
+
+@dataclass
+class TableSources(MapOf):
+    """`tables:` of a duckdb:// target: each name a TableSource, its relative glob made absolute
+    against the rule file's directory (as check_paths are), so it reads the same files from anywhere."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, TableSource]:
+        base = os.path.dirname(os.path.abspath(node.loc.file))
+        return {name: TableSource(os.path.join(base, spec["path"]), spec["format"])
+                for name, spec in super().convert(node, ctx).items()
+                if spec and spec.get("path") is not None and spec.get("format") is not None}  # else reported
+
+
+@dataclass
+class TargetObj(Obj):
+    """A target; `tables:` belongs to duckdb:// targets, which cannot do without it."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, Any]:
+        out = super().convert(node, ctx)
+        duckdb = str(out.get("dsn") or "").lower().startswith("duckdb:")
+        if duckdb and not out.get("tables") and "tables" not in node.value:
+            raise Invalid("a duckdb:// target needs 'tables:' (name: {path: GLOB, format: jsonl|csv|parquet})")
+        if "tables" in node.value and out.get("dsn") is not None and not duckdb:
+            ctx.add(node.value["tables"].key_loc, "'tables:' is for duckdb:// targets only (a database has its own tables)")
+        return out
+
 RULE_NAME = r"[a-z][a-z0-9_]*"
 
 
@@ -18,12 +52,16 @@ TARGET_DEFAULTS = {"statement_timeout": 5.0, "connect_timeout": 5.0, "pool_size"
 
 
 def target_field() -> Obj:
-    return Obj(doc="A database to probe.", fields={
-        "dsn": Str(required=True, doc="postgresql://... or sqlite:///path; ${VAR} is expanded."),
+    return TargetObj(doc="A database to probe.", fields={
+        "dsn": Str(required=True, doc="postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://; ${VAR} is expanded."),
         "statement_timeout": Duration(default=TARGET_DEFAULTS["statement_timeout"], doc="Per-probe time limit on this target."),
         "connect_timeout": Duration(default=TARGET_DEFAULTS["connect_timeout"], doc="Time limit to open a connection."),
         "pool_size": Int(default=TARGET_DEFAULTS["pool_size"], minimum=1, maximum=64,
                          doc="Connections to this target, at most: probes of one target run this many at a time."),
+        "tables": TableSources(doc="duckdb:// only: each table a glob of run-history files.", item=Obj(fields={
+            "path": Str(required=True, doc="A glob of files, e.g. /var/log/automation-runs/*.jsonl; a relative one is read from the rule file's folder."),
+            "format": Enum(choices=FILE_FORMATS, default="jsonl", doc="How the files are written."),
+        })),
     })
 
 
