@@ -101,5 +101,9 @@ class Procrastinate:
         return [row["type"] for row in self.query("SELECT type::text FROM procrastinate_events WHERE job_id = %s ORDER BY id", (job_id,))]
 
     def wait_for_status(self, job_id: int, status: str, timeout: float = STARTUP) -> Row:
-        return wait_until(lambda: (job := self.job(job_id))["status"] == status and job, timeout,
-                          f"job {job_id} to be {status}")
+        """The job's row once it has `status`; a timeout names the status it had instead."""
+        try:
+            return wait_until(lambda: (job := self.job(job_id))["status"] == status and job, timeout,
+                              f"job {job_id} to be {status}")
+        except AssertionError as timed_out:
+            raise AssertionError(f"{timed_out}: it is {self.job(job_id)['status']}") from None
