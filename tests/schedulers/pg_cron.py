@@ -27,6 +27,21 @@ NEXT_MINUTE = 75.0
 LAUNCHER_BACKEND_TYPE = "pg_cron launcher"
 LAUNCHER_APPLICATION_NAME = "pg_cron scheduler"
 
+EVERY_MINUTE = "* * * * *"
+# The scheduler tests' jobs (name, schedule, command), one per fault; `never_active` is deactivated
+# in the transaction that schedules them all.
+JOBS = [
+    ("healthy", EVERY_MINUTE, "SELECT 1"),
+    ("failing", EVERY_MINUTE, "SELECT 1/0"),
+    ("long", EVERY_MINUTE, "SELECT pg_sleep(600)"),
+    # One command scheduled twice, spelt two ways: the duplicate entries of seed 003.
+    ("twice_star", EVERY_MINUTE, "SELECT 2"),
+    ("twice_step", "*/1 * * * *", "SELECT 2"),
+    ("never_active", EVERY_MINUTE, "SELECT 3"),
+    ("stopped", EVERY_MINUTE, "SELECT 4"),
+]
+INACTIVE = ["never_active"]
+
 Row = dict[str, Any]
 
 
@@ -50,13 +65,13 @@ class PgCron:
 
     dsn: str
 
-    def connect(self, user: str | None = None) -> psycopg.Connection[Row]:
-        """An autocommit connection to the cron database, as `user` if given."""
-        conninfo = make_conninfo(self.dsn, user=user) if user else self.dsn
-        return psycopg.connect(conninfo, autocommit=True, row_factory=dict_row)
+    def connect(self, **conninfo: str) -> psycopg.Connection[Row]:
+        """An autocommit connection to the cron database; `conninfo` overrides parts of the DSN
+        (user="reader", options="-crow_security=off")."""
+        return psycopg.connect(make_conninfo(self.dsn, **conninfo), autocommit=True, row_factory=dict_row)
 
-    def query(self, sql: str, params: Sequence[Any] = (), user: str | None = None) -> list[Row]:
-        with self.connect(user) as conn:
+    def query(self, sql: str, params: Sequence[Any] = (), **conninfo: str) -> list[Row]:
+        with self.connect(**conninfo) as conn:
             return conn.execute(sql, params).fetchall()
 
     def execute(self, statement: str) -> None:
@@ -95,11 +110,11 @@ class PgCron:
             return matching if len(matching) >= count else []
         return wait_until(settled, timeout, f"{count} run(s) of job {jobid} in {list(statuses)}", interval=0.25)
 
-    def launcher(self, user: str | None = None) -> list[Row]:
+    def launcher(self, **conninfo: str) -> list[Row]:
         """pg_stat_activity's rows for the launcher, found by application_name (which every role
-        can read), with what `user` sees of backend_type and datname."""
+        can read), with what the connecting role sees of backend_type and datname."""
         return self.query("SELECT pid, backend_type, application_name, datname FROM pg_stat_activity"
-                          " WHERE application_name = %s", (LAUNCHER_APPLICATION_NAME,), user)
+                          " WHERE application_name = %s", (LAUNCHER_APPLICATION_NAME,), **conninfo)
 
     def create_reader(self, role: str) -> None:
         """A login role with the grants a read-only monitor is usually given on pg_cron: USAGE on
