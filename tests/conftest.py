@@ -15,7 +15,7 @@ import tempfile
 import time
 import textwrap
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import freezegun
@@ -57,9 +57,18 @@ def _unprivileged(workdir: Path) -> list[str] | None:
     return [runuser, "-u", "postgres", "--"]
 
 
-def _throwaway_cluster() -> tuple[str, Callable[[], None]] | None:
+def _conf_line(name: str, value: str) -> str:
+    """One postgresql.conf line, the value quoted as the file's syntax wants ('' for a quote)."""
+    quoted = value.replace("'", "''")
+    return f"{name} = '{quoted}'\n"
+
+
+def _throwaway_cluster(settings: Mapping[str, str] | None = None) -> tuple[str, Callable[[], None]] | None:
     """A cluster of its own in a fresh directory under the system's temporary one (which the
-    'postgres' user can reach, unlike pytest's private tmp_path), and the callable that removes it."""
+    'postgres' user can reach, unlike pytest's private tmp_path), and the callable that removes it.
+    `settings` are appended to its postgresql.conf before it starts (for example
+    shared_preload_libraries, which only a server start reads); the file, not the command line,
+    so that no value goes through pg_ctl's shell quoting."""
     initdb, pg_ctl = shutil.which("initdb"), shutil.which("pg_ctl")
     if not initdb or not pg_ctl:
         return None
@@ -70,6 +79,9 @@ def _throwaway_cluster() -> tuple[str, Callable[[], None]] | None:
         return None
     data, port = workdir / "pgdata", _free_port()
     subprocess.run([*prefix, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"], check=True, capture_output=True)
+    if settings:
+        with (data / "postgresql.conf").open("a", encoding="utf-8") as conf:
+            conf.writelines(_conf_line(name, value) for name, value in settings.items())
     # -l: the server's output goes to a file, not to the pipes it would otherwise keep open forever.
     subprocess.run([*prefix, pg_ctl, "-D", str(data), "-l", str(workdir / "server.log"),
                     "-o", f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1", "-w", "start"], check=True, capture_output=True)
