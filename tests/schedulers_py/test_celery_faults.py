@@ -1,0 +1,117 @@
+"""Faults produced through the real Celery, seen in django-celery-results' and django-celery-beat's
+tables with plain SQL: failing tasks, a worker killed mid-task, a beat that stopped."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from sched_harness import Proc, Processes, SchedulerDb, celery_worker_args, query, wait_until
+
+pytestmark = [
+    pytest.mark.schedulers, pytest.mark.postgres,
+    # kombu 5.7's SQLAlchemy transport uses the `noload` strategy, deprecated in SQLAlchemy 2.1 (works still).
+    pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated"),
+]
+
+FAILING_ORDERS = {1, 5, 6}
+EXPORT_SECONDS = 3
+BEAT_EVERY_SECONDS = 2
+# A healthy beat sends a task at most max_loop_interval (1 s) after it is due: 3 s is room enough.
+BEAT_GRACE_SECONDS = 3
+
+FINISHED = """
+SELECT count(*) AS n FROM django_celery_results_taskresult
+WHERE task_id = ANY(%s) AND status IN ('SUCCESS', 'FAILURE')"""
+STARTED_TOO_LONG = """
+SELECT task_id, task_name, status, worker, date_started, date_done, result
+FROM django_celery_results_taskresult
+WHERE status = 'STARTED' AND date_started < now() - make_interval(secs => %s)"""
+# A periodic task on an interval schedule whose last run is older than the interval plus a grace.
+BEAT_LATE = """
+SELECT pt.name, pt.task, pt.last_run_at, pt.total_run_count, i.every, i.period
+FROM django_celery_beat_periodictask pt
+JOIN django_celery_beat_intervalschedule i ON i.id = pt.interval_id
+WHERE pt.enabled AND pt.last_run_at < now() - (i.every || ' ' || i.period)::interval - make_interval(secs => %s)"""
+BEAT_TASK = "SELECT last_run_at, total_run_count FROM django_celery_beat_periodictask WHERE name = %s"
+
+
+def test_failing_tasks_leave_failure_rows_and_a_failure_ratio_per_task(scheduler_db: SchedulerDb, celery_worker: Proc) -> None:
+    from wdcelery.tasks import charge, heartbeat
+
+    sent = [charge.delay(order, order in FAILING_ORDERS).id for order in range(8)]
+    sent += [heartbeat.delay().id for _ in range(3)]
+    wait_until(lambda: query(scheduler_db.dsn, FINISHED, [sent])[0]["n"] == len(sent), 60,
+               f"{len(sent)} finished results", [celery_worker])
+
+    ratios = query(scheduler_db.dsn, """
+        SELECT task_name, count(*) FILTER (WHERE status = 'FAILURE') AS failed, count(*) AS total
+        FROM django_celery_results_taskresult WHERE task_id = ANY(%s)
+        GROUP BY task_name ORDER BY task_name""", [sent])
+    assert ratios == [{"task_name": "wd.charge", "failed": 3, "total": 8},
+                      {"task_name": "wd.heartbeat", "failed": 0, "total": 3}]
+    failures = query(scheduler_db.dsn, """
+        SELECT task_args, worker, result::jsonb ->> 'exc_type' AS exc_type, traceback,
+               date_created <= date_started AND date_started <= date_done AS ordered
+        FROM django_celery_results_taskresult WHERE task_id = ANY(%s) AND status = 'FAILURE'
+        ORDER BY task_args""", [sent])
+    # task_args is the JSON encoding of the arguments' repr, a string, not a JSON array.
+    assert [json.loads(row["task_args"]) for row in failures] == ["(1, True)", "(5, True)", "(6, True)"]
+    assert all(row["exc_type"] == "RuntimeError" and "card declined" in row["traceback"] for row in failures)
+    assert all(row["worker"].startswith("main@") and row["ordered"] for row in failures)
+
+
+def test_worker_killed_mid_task_leaves_its_row_started(scheduler_db: SchedulerDb, celery_env: dict[str, str],
+                                                       processes: Processes) -> None:
+    from wdcelery.tasks import export
+
+    worker = processes.start("worker doomed", celery_worker_args("doomed", "exports"), celery_env)
+    task_id = export.apply_async((EXPORT_SECONDS,), queue="exports").id
+    started = wait_until(lambda: query(scheduler_db.dsn, "SELECT result FROM django_celery_results_taskresult "
+                                       "WHERE task_id = %s AND status = 'STARTED'", [task_id]),
+                         60, "the export to start", [worker])
+    # While STARTED, `result` names the process running the task: here the solo worker itself.
+    assert json.loads(started[0]["result"])["pid"] == worker.pid
+    worker.kill()
+    # Past the moment the export would have finished, on the database's clock.
+    wait_until(lambda: query(scheduler_db.dsn, STARTED_TOO_LONG, [EXPORT_SECONDS + 1]), EXPORT_SECONDS + 15,
+               "the export's run to outlast its duration")
+
+    stuck = query(scheduler_db.dsn, STARTED_TOO_LONG, [EXPORT_SECONDS + 1])
+    assert [(row["task_id"], row["task_name"], row["status"]) for row in stuck] == [(task_id, "wd.export", "STARTED")]
+    assert stuck[0]["worker"].startswith("doomed@")
+    # date_done is not NULL while STARTED: it is the time the STARTED row was written.
+    assert abs(stuck[0]["date_done"] - stuck[0]["date_started"]) < timedelta(seconds=1)
+
+
+def test_stopped_beat_lets_last_run_at_age_past_the_interval(scheduler_db: SchedulerDb, celery_env: dict[str, str],
+                                                             celery_worker: Proc, processes: Processes) -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every, _ = IntervalSchedule.objects.get_or_create(every=BEAT_EVERY_SECONDS, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="wd-heartbeat", task="wd.heartbeat", interval=every)
+    beat = processes.start("beat", ["-m", "celery", "-A", "wdcelery", "beat", "-l", "info",
+                                    "-S", "django_celery_beat.schedulers:DatabaseScheduler"], celery_env)
+    wait_until(lambda: query(scheduler_db.dsn, BEAT_TASK, ["wd-heartbeat"])[0]["total_run_count"] >= 2, 30,
+               "beat to send wd-heartbeat twice", [beat, celery_worker])
+    assert query(scheduler_db.dsn, BEAT_LATE, [BEAT_GRACE_SECONDS]) == []
+    # The worker ran what beat sent, and its result rows name the periodic task.
+    wait_until(lambda: query(scheduler_db.dsn, "SELECT 1 FROM django_celery_results_taskresult "
+                             "WHERE periodic_task_name = 'wd-heartbeat' AND status = 'SUCCESS'"),
+               30, "a result of wd-heartbeat", [celery_worker])
+
+    beat.kill()
+    last = query(scheduler_db.dsn, BEAT_TASK, ["wd-heartbeat"])[0]
+    late = wait_until(lambda: query(scheduler_db.dsn, BEAT_LATE, [BEAT_GRACE_SECONDS]),
+                      BEAT_EVERY_SECONDS + BEAT_GRACE_SECONDS + 15, "wd-heartbeat to be late")
+    assert [(row["name"], row["every"], row["period"]) for row in late] == [("wd-heartbeat", BEAT_EVERY_SECONDS, "seconds")]
+    assert (late[0]["last_run_at"], late[0]["total_run_count"]) == (last["last_run_at"], last["total_run_count"])
+    # Beat adds its own result cleanup on a crontab schedule; never run yet, its last_run_at is NULL.
+    cleanup = query(scheduler_db.dsn, """
+        SELECT pt.last_run_at, pt.total_run_count, c.minute, c.hour, c.day_of_month, c.month_of_year,
+               c.day_of_week, c.timezone
+        FROM django_celery_beat_periodictask pt JOIN django_celery_beat_crontabschedule c ON c.id = pt.crontab_id
+        WHERE pt.name = 'celery.backend_cleanup'""")
+    assert cleanup == [{"last_run_at": None, "total_run_count": 0, "minute": "0", "hour": "4", "day_of_month": "*",
+                        "month_of_year": "*", "day_of_week": "*", "timezone": "UTC"}]
