@@ -1,6 +1,7 @@
 """A real APScheduler 3.x scheduler with its jobs in PostgreSQL, run as a process by the tests.
 
-Usage: python aps_scheduler.py SQLALCHEMY_URL INTERVAL_SECONDS
+Usage: WD_APS_DATABASE_URL=postgresql+psycopg://... python aps_scheduler.py INTERVAL_SECONDS
+(the URL comes from the environment, so no password shows in the process list).
 
 It keeps two jobs in the SQLAlchemy job store (table apscheduler_jobs): `wd_tick`, an interval job,
 and `wd_paused`, a paused one, whose next_run_time is NULL. Killed, it leaves wd_tick's
@@ -8,6 +9,7 @@ next_run_time where it was, so it falls into the past: the fault the tests show.
 """
 from __future__ import annotations
 
+import os
 import sys
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -28,4 +30,4 @@ def main(url: str, interval: float) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], float(sys.argv[2]))
+    main(os.environ["WD_APS_DATABASE_URL"], float(sys.argv[1]))

@@ -66,6 +66,22 @@ def scheduler_db(postgres_server: str) -> Iterator[SchedulerDb]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def readonly_role(postgres_server: str, scheduler_db: SchedulerDb) -> Iterator[str]:
+    """A role with no privileges yet, for proving which grants reading the faults needs. NOLOGIN:
+    the tests SET ROLE to it. Its grants are dropped with it."""
+    role = f"wd_ro_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" NOLOGIN')
+    try:
+        yield role
+    finally:
+        with psycopg.connect(scheduler_db.dsn, autocommit=True) as conn:
+            conn.execute(f'DROP OWNED BY "{role}"')
+        with psycopg.connect(postgres_server, autocommit=True) as conn:
+            conn.execute(f'DROP ROLE "{role}"')
+
+
 @pytest.fixture(scope="session")
 def celery_env(scheduler_db: SchedulerDb) -> Iterator[dict[str, str]]:
     """The environment of the Django project `wdcelery`, migrated (django_celery_results and
@@ -87,8 +103,9 @@ def celery_env(scheduler_db: SchedulerDb) -> Iterator[dict[str, str]]:
     with app.connection_for_write() as conn:
         for queue in QUEUES:
             conn.default_channel.queue_declare(queue)
+    path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
     try:
-        yield {**os.environ, **env, "PYTHONPATH": os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))}
+        yield {**os.environ, **env, "PYTHONPATH": path}
     finally:
         # Give back the connections this process holds before the database is dropped: kombu's
         # channels keep an SQLAlchemy session each, open in a transaction.

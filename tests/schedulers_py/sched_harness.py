@@ -18,10 +18,14 @@ from typing import Any, TypeVar
 
 import psycopg
 import pytest
+from psycopg import sql
 from psycopg.rows import dict_row
 
 T = TypeVar("T")
 POLL_SECONDS = 0.1
+# The tables the Celery faults are read from (docs/schedulers-python.md lists the grants).
+CELERY_TABLES = ("django_celery_results_taskresult", "django_celery_beat_periodictask",
+                 "django_celery_beat_intervalschedule", "django_celery_beat_crontabschedule")
 
 
 @dataclass(frozen=True)
@@ -107,7 +111,18 @@ def wait_until(condition: Callable[[], T], timeout: float, what: str, alive: Ite
         time.sleep(POLL_SECONDS)
 
 
-def query(dsn: str, sql: str, params: Mapping[str, Any] | Sequence[Any] | None = None) -> list[dict[str, Any]]:
-    """Run one plain SQL statement on a connection of its own and return its rows as dicts."""
+def query(dsn: str, statement: str, params: Mapping[str, Any] | Sequence[Any] | None = None,
+          role: str | None = None) -> list[dict[str, Any]]:
+    """Run one plain SQL statement on a connection of its own and return its rows as dicts; with
+    `role`, as that role, so a test proves which grants the statement needs."""
     with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
-        return conn.execute(sql, params).fetchall()
+        if role:
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(role)))
+        return conn.execute(statement, params).fetchall()
+
+
+def grant_select(dsn: str, role: str, tables: Iterable[str]) -> None:
+    """GRANT SELECT on `tables` to `role`: all a read-only watchdog role needs on these tables."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
+            sql.SQL(", ").join(map(sql.Identifier, tables)), sql.Identifier(role)))

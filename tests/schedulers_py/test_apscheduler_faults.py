@@ -6,9 +6,10 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+import psycopg
 import pytest
 
-from sched_harness import Processes, SchedulerDb, query, wait_until
+from sched_harness import Processes, SchedulerDb, grant_select, query, wait_until
 
 pytestmark = [pytest.mark.schedulers, pytest.mark.postgres]
 
@@ -35,9 +36,10 @@ def _moved_past(dsn: str, job: str, previous: float) -> float | None:
     return current if current is not None and current > previous else None
 
 
-def test_killed_scheduler_leaves_next_run_time_in_the_past(scheduler_db: SchedulerDb, processes: Processes) -> None:
-    scheduler = processes.start("apscheduler", [str(SCRIPT), scheduler_db.sqlalchemy_url, str(INTERVAL_SECONDS)],
-                                os.environ)
+def test_killed_scheduler_leaves_next_run_time_in_the_past(scheduler_db: SchedulerDb, processes: Processes,
+                                                           readonly_role: str) -> None:
+    scheduler = processes.start("apscheduler", [str(SCRIPT), str(INTERVAL_SECONDS)],
+                                {**os.environ, "WD_APS_DATABASE_URL": scheduler_db.sqlalchemy_url})
     first = wait_until(lambda: _next_run(scheduler_db.dsn, "wd_tick"), 30, "wd_tick to be stored", [scheduler])
     second = wait_until(lambda: _moved_past(scheduler_db.dsn, "wd_tick", first), 10, "wd_tick to run", [scheduler])
     wait_until(lambda: _moved_past(scheduler_db.dsn, "wd_tick", second), 10, "wd_tick to run again", [scheduler])
@@ -48,7 +50,10 @@ def test_killed_scheduler_leaves_next_run_time_in_the_past(scheduler_db: Schedul
 
     scheduler.kill()
     frozen = _next_run(scheduler_db.dsn, "wd_tick")
-    late = wait_until(lambda: query(scheduler_db.dsn, LATE, [GRACE_SECONDS]),
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        query(scheduler_db.dsn, LATE, [GRACE_SECONDS], role=readonly_role)
+    grant_select(scheduler_db.dsn, readonly_role, ["apscheduler_jobs"])
+    late = wait_until(lambda: query(scheduler_db.dsn, LATE, [GRACE_SECONDS], role=readonly_role),
                       INTERVAL_SECONDS + GRACE_SECONDS + 10, "wd_tick to be late")
     assert [(row["id"], row["next_run_time"]) for row in late] == [("wd_tick", frozen)]
     assert late[0]["late_seconds"] > Decimal(GRACE_SECONDS)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
+import psycopg
 import pytest
 
-from sched_harness import Proc, Processes, SchedulerDb, celery_worker_args, query, wait_until
+from sched_harness import (CELERY_TABLES, Proc, Processes, SchedulerDb, celery_worker_args, grant_select, query,
+                           wait_until)
 
 pytestmark = [
     pytest.mark.schedulers, pytest.mark.postgres,
@@ -35,9 +37,14 @@ FROM django_celery_beat_periodictask pt
 JOIN django_celery_beat_intervalschedule i ON i.id = pt.interval_id
 WHERE pt.enabled AND pt.last_run_at < now() - (i.every || ' ' || i.period)::interval - make_interval(secs => %s)"""
 BEAT_TASK = "SELECT last_run_at, total_run_count FROM django_celery_beat_periodictask WHERE name = %s"
+RATIOS = """
+SELECT task_name, count(*) FILTER (WHERE status = 'FAILURE') AS failed, count(*) AS total
+FROM django_celery_results_taskresult WHERE task_id = ANY(%s)
+GROUP BY task_name ORDER BY task_name"""
 
 
-def test_failing_tasks_leave_failure_rows_and_a_failure_ratio_per_task(scheduler_db: SchedulerDb, celery_worker: Proc) -> None:
+def test_failing_tasks_leave_failure_rows_and_a_failure_ratio_per_task(scheduler_db: SchedulerDb, celery_worker: Proc,
+                                                                       readonly_role: str) -> None:
     from wdcelery.tasks import charge, heartbeat
 
     sent = [charge.delay(order, order in FAILING_ORDERS).id for order in range(8)]
@@ -45,12 +52,11 @@ def test_failing_tasks_leave_failure_rows_and_a_failure_ratio_per_task(scheduler
     wait_until(lambda: query(scheduler_db.dsn, FINISHED, [sent])[0]["n"] == len(sent), 60,
                f"{len(sent)} finished results", [celery_worker])
 
-    ratios = query(scheduler_db.dsn, """
-        SELECT task_name, count(*) FILTER (WHERE status = 'FAILURE') AS failed, count(*) AS total
-        FROM django_celery_results_taskresult WHERE task_id = ANY(%s)
-        GROUP BY task_name ORDER BY task_name""", [sent])
-    assert ratios == [{"task_name": "wd.charge", "failed": 3, "total": 8},
-                      {"task_name": "wd.heartbeat", "failed": 0, "total": 3}]
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        query(scheduler_db.dsn, RATIOS, [sent], role=readonly_role)
+    grant_select(scheduler_db.dsn, readonly_role, CELERY_TABLES)
+    assert query(scheduler_db.dsn, RATIOS, [sent], role=readonly_role) == [
+        {"task_name": "wd.charge", "failed": 3, "total": 8}, {"task_name": "wd.heartbeat", "failed": 0, "total": 3}]
     failures = query(scheduler_db.dsn, """
         SELECT task_args, worker, result::jsonb ->> 'exc_type' AS exc_type, traceback,
                date_created <= date_started AND date_started <= date_done AS ordered
@@ -63,7 +69,7 @@ def test_failing_tasks_leave_failure_rows_and_a_failure_ratio_per_task(scheduler
 
 
 def test_worker_killed_mid_task_leaves_its_row_started(scheduler_db: SchedulerDb, celery_env: dict[str, str],
-                                                       processes: Processes) -> None:
+                                                       processes: Processes, readonly_role: str) -> None:
     from wdcelery.tasks import export
 
     worker = processes.start("worker doomed", celery_worker_args("doomed", "exports"), celery_env)
@@ -78,7 +84,8 @@ def test_worker_killed_mid_task_leaves_its_row_started(scheduler_db: SchedulerDb
     wait_until(lambda: query(scheduler_db.dsn, STARTED_TOO_LONG, [EXPORT_SECONDS + 1]), EXPORT_SECONDS + 15,
                "the export's run to outlast its duration")
 
-    stuck = query(scheduler_db.dsn, STARTED_TOO_LONG, [EXPORT_SECONDS + 1])
+    grant_select(scheduler_db.dsn, readonly_role, CELERY_TABLES)
+    stuck = query(scheduler_db.dsn, STARTED_TOO_LONG, [EXPORT_SECONDS + 1], role=readonly_role)
     assert [(row["task_id"], row["task_name"], row["status"]) for row in stuck] == [(task_id, "wd.export", "STARTED")]
     assert stuck[0]["worker"].startswith("doomed@")
     # date_done is not NULL while STARTED: it is the time the STARTED row was written.
@@ -86,7 +93,8 @@ def test_worker_killed_mid_task_leaves_its_row_started(scheduler_db: SchedulerDb
 
 
 def test_stopped_beat_lets_last_run_at_age_past_the_interval(scheduler_db: SchedulerDb, celery_env: dict[str, str],
-                                                             celery_worker: Proc, processes: Processes) -> None:
+                                                             celery_worker: Proc, processes: Processes,
+                                                             readonly_role: str) -> None:
     from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
     every, _ = IntervalSchedule.objects.get_or_create(every=BEAT_EVERY_SECONDS, period=IntervalSchedule.SECONDS)
@@ -103,15 +111,17 @@ def test_stopped_beat_lets_last_run_at_age_past_the_interval(scheduler_db: Sched
 
     beat.kill()
     last = query(scheduler_db.dsn, BEAT_TASK, ["wd-heartbeat"])[0]
-    late = wait_until(lambda: query(scheduler_db.dsn, BEAT_LATE, [BEAT_GRACE_SECONDS]),
+    grant_select(scheduler_db.dsn, readonly_role, CELERY_TABLES)
+    late = wait_until(lambda: query(scheduler_db.dsn, BEAT_LATE, [BEAT_GRACE_SECONDS], role=readonly_role),
                       BEAT_EVERY_SECONDS + BEAT_GRACE_SECONDS + 15, "wd-heartbeat to be late")
-    assert [(row["name"], row["every"], row["period"]) for row in late] == [("wd-heartbeat", BEAT_EVERY_SECONDS, "seconds")]
+    assert [(row["name"], row["every"], row["period"]) for row in late] == [
+        ("wd-heartbeat", BEAT_EVERY_SECONDS, "seconds")]
     assert (late[0]["last_run_at"], late[0]["total_run_count"]) == (last["last_run_at"], last["total_run_count"])
     # Beat adds its own result cleanup on a crontab schedule; never run yet, its last_run_at is NULL.
     cleanup = query(scheduler_db.dsn, """
         SELECT pt.last_run_at, pt.total_run_count, c.minute, c.hour, c.day_of_month, c.month_of_year,
                c.day_of_week, c.timezone
         FROM django_celery_beat_periodictask pt JOIN django_celery_beat_crontabschedule c ON c.id = pt.crontab_id
-        WHERE pt.name = 'celery.backend_cleanup'""")
+        WHERE pt.name = 'celery.backend_cleanup'""", role=readonly_role)
     assert cleanup == [{"last_run_at": None, "total_run_count": 0, "minute": "0", "hour": "4", "day_of_month": "*",
                         "month_of_year": "*", "day_of_week": "*", "timezone": "UTC"}]
