@@ -37,11 +37,12 @@ class SchedulerDb:
     sqlalchemy_url: str
 
 
-def celery_worker_args(name: str, queue: str) -> list[str]:
-    """A solo-pool worker: the task runs in the worker's own process, so killing it kills the task.
-    Mingle, gossip and heartbeats need a fanout exchange, which the SQLAlchemy transport lacks."""
-    return ["-m", "celery", "-A", "wdcelery", "worker", "--pool", "solo", "-n", f"{name}@%h", "-Q", queue,
-            "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "info"]
+def celery_worker_args(name: str, queue: str, pool: str = "solo") -> list[str]:
+    """A worker of one process slot: with the solo pool the task runs in the worker's own process,
+    so killing it kills the task; with prefork, in a child the worker watches. Mingle, gossip and
+    heartbeats need a fanout exchange, which the SQLAlchemy transport lacks."""
+    return ["-m", "celery", "-A", "wdcelery", "worker", "--pool", pool, "--concurrency", "1", "-n", f"{name}@%h",
+            "-Q", queue, "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "info"]
 
 
 @dataclass

@@ -3,6 +3,8 @@ tables with plain SQL: failing tasks, a worker killed mid-task, a beat that stop
 from __future__ import annotations
 
 import json
+import os
+import signal
 from datetime import timedelta
 
 import psycopg
@@ -90,6 +92,33 @@ def test_worker_killed_mid_task_leaves_its_row_started(scheduler_db: SchedulerDb
     assert stuck[0]["worker"].startswith("doomed@")
     # date_done is not NULL while STARTED: it is the time the STARTED row was written.
     assert abs(stuck[0]["date_done"] - stuck[0]["date_started"]) < timedelta(seconds=1)
+
+
+def test_pool_child_killed_mid_task_leaves_a_worker_lost_failure(scheduler_db: SchedulerDb,
+                                                                 celery_env: dict[str, str],
+                                                                 processes: Processes) -> None:
+    """What the OOM killer does to a prefork worker: the child running the task dies, the worker
+    lives on and records the task as failed, so it counts in the failure ratio, not as STARTED."""
+    from wdcelery.tasks import export
+
+    worker = processes.start("worker prefork", celery_worker_args("prefork", "exports", pool="prefork"), celery_env)
+    task_id = export.apply_async((EXPORT_SECONDS * 10,), queue="exports").id
+    started = wait_until(lambda: query(scheduler_db.dsn, "SELECT result FROM django_celery_results_taskresult "
+                                       "WHERE task_id = %s AND status = 'STARTED'", [task_id]),
+                         60, "the export to start", [worker])
+    child = json.loads(started[0]["result"])["pid"]
+    assert child != worker.pid
+    os.kill(child, signal.SIGKILL)
+
+    failed = wait_until(lambda: query(scheduler_db.dsn, """
+        SELECT task_name, worker LIKE 'prefork@%%' AS by_prefork, result::jsonb ->> 'exc_type' AS exc_type,
+               result::jsonb -> 'exc_message' ->> 0 LIKE 'Worker exited prematurely: signal 9 (SIGKILL)%%' AS killed,
+               date_done > date_started AS ended
+        FROM django_celery_results_taskresult WHERE task_id = %s AND status = 'FAILURE'""", [task_id]),
+                        30, "the export to be marked failed", [worker])
+    assert failed == [{"task_name": "wd.export", "by_prefork": True, "exc_type": "WorkerLostError", "killed": True,
+                       "ended": True}]
+    assert worker.popen.poll() is None
 
 
 def test_stopped_beat_lets_last_run_at_age_past_the_interval(scheduler_db: SchedulerDb, celery_env: dict[str, str],

@@ -37,6 +37,8 @@ CELERY_TIMEZONE = "UTC"
 # and wakes at least every second.
 CELERY_BEAT_SYNC_EVERY = 1
 CELERY_BEAT_MAX_LOOP_INTERVAL = 1
+# A prefork worker marks the task of a pool child that died FAILURE after this many seconds (default 10).
+CELERY_WORKER_LOST_WAIT = 1
 # The SQLAlchemy transport has no fanout exchange (no remote control, no events), and passes every
 # transport option to create_engine(): its polling interval stays the default 1 s.
 CELERY_WORKER_ENABLE_REMOTE_CONTROL = False
