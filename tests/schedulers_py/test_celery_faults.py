@@ -154,3 +154,24 @@ def test_stopped_beat_lets_last_run_at_age_past_the_interval(scheduler_db: Sched
         WHERE pt.name = 'celery.backend_cleanup'""", role=readonly_role)
     assert cleanup == [{"last_run_at": None, "total_run_count": 0, "minute": "0", "hour": "4", "day_of_month": "*",
                         "month_of_year": "*", "day_of_week": "*", "timezone": "UTC"}]
+
+
+def test_beat_with_naive_local_time_writes_last_run_at_hours_ahead(scheduler_db: SchedulerDb,
+                                                                   celery_env: dict[str, str],
+                                                                   processes: Processes) -> None:
+    """USE_TZ=False in New York with DJANGO_CELERY_BEAT_TZ_AWARE=False: beat stores UTC wall time
+    as local time, so last_run_at lands 4-5 hours ahead and no "last run too old" rule can fire."""
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    every, _ = IntervalSchedule.objects.get_or_create(every=BEAT_EVERY_SECONDS, period=IntervalSchedule.SECONDS)
+    PeriodicTask.objects.create(name="wd-naive", task="wd.heartbeat", interval=every)
+    beat = processes.start("beat naive", ["-m", "celery", "-A", "wdcelery", "beat", "-l", "info",
+                                          "-S", "django_celery_beat.schedulers:DatabaseScheduler"],
+                           {**celery_env, "DJANGO_SETTINGS_MODULE": "wdcelery.settings_naive"})
+    wait_until(lambda: query(scheduler_db.dsn, BEAT_TASK, ["wd-naive"])[0]["total_run_count"] >= 1, 30,
+               "beat to send wd-naive", [beat])
+    beat.kill()
+
+    ahead = query(scheduler_db.dsn, "SELECT extract(epoch FROM last_run_at - now()) / 3600 AS hours "
+                                    "FROM django_celery_beat_periodictask WHERE name = 'wd-naive'")[0]["hours"]
+    assert 3.9 < ahead < 5.1  # New York is UTC-4 or UTC-5
