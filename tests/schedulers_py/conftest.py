@@ -8,7 +8,6 @@ a package or the server is missing, and fail instead when WATCHDOG_REQUIRE_POSTG
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 import uuid
 from collections.abc import Iterator
@@ -18,7 +17,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
-from sched_harness import Proc, Processes, SchedulerDb, celery_worker_args
+from sched_harness import Proc, Processes, SchedulerDb, celery_worker_args, require_packages
 
 HERE = Path(__file__).resolve().parent
 CELERY_PACKAGES = ("celery", "django", "django_celery_results", "django_celery_beat", "sqlalchemy")
@@ -35,21 +34,10 @@ def pytest_configure(config: pytest.Config) -> None:
                    "(WATCHDOG_REQUIRE_POSTGRES=1 turns a skip into a failure)")
 
 
-def _require(modules: tuple[str, ...]) -> None:
-    """Skip when a scheduler package is not installed; fail under WATCHDOG_REQUIRE_POSTGRES=1."""
-    missing = [name for name in modules if importlib.util.find_spec(name) is None]
-    if not missing:
-        return
-    reason = f"not installed: {', '.join(missing)} (pip install -e '.[test]')"
-    if os.environ.get("WATCHDOG_REQUIRE_POSTGRES") == "1":
-        pytest.fail(f"scheduler tests required (WATCHDOG_REQUIRE_POSTGRES=1) but {reason}")
-    pytest.skip(reason)
-
-
 @pytest.fixture(scope="session")
 def scheduler_db(postgres_server: str) -> Iterator[SchedulerDb]:
     """CREATE DATABASE wd_celery_<random> on the test server for the session; dropped after it."""
-    _require(APSCHEDULER_PACKAGES)
+    require_packages(APSCHEDULER_PACKAGES)
     from sqlalchemy.engine import URL
 
     name = f"wd_celery_{uuid.uuid4().hex[:10]}"
@@ -87,7 +75,7 @@ def celery_env(scheduler_db: SchedulerDb) -> Iterator[dict[str, str]]:
     """The environment of the Django project `wdcelery`, migrated (django_celery_results and
     django_celery_beat) in the session's database and set up in this process too, so tests send
     tasks and create periodic tasks through Celery's and Django's own APIs."""
-    _require(CELERY_PACKAGES)
+    require_packages(CELERY_PACKAGES)
     env = {"WD_CELERY_DATABASE_URL": scheduler_db.sqlalchemy_url, "DJANGO_SETTINGS_MODULE": "wdcelery.settings"}
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)

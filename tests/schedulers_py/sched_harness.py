@@ -6,6 +6,7 @@ blindly and a worker that crashed at start fails the test at once, with its reas
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import signal
 import subprocess
@@ -43,6 +44,17 @@ def celery_worker_args(name: str, queue: str, pool: str = "solo") -> list[str]:
     heartbeats need a fanout exchange, which the SQLAlchemy transport lacks."""
     return ["-m", "celery", "-A", "wdcelery", "worker", "--pool", pool, "--concurrency", "1", "-n", f"{name}@%h",
             "-Q", queue, "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "info"]
+
+
+def require_packages(modules: Iterable[str]) -> None:
+    """Skip when a scheduler package is not installed; fail under WATCHDOG_REQUIRE_POSTGRES=1."""
+    missing = [name for name in modules if importlib.util.find_spec(name) is None]
+    if not missing:
+        return
+    reason = f"not installed: {', '.join(missing)} (pip install -e '.[test]')"
+    if os.environ.get("WATCHDOG_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"scheduler tests required (WATCHDOG_REQUIRE_POSTGRES=1) but {reason}")
+    pytest.skip(reason)
 
 
 @dataclass
