@@ -25,7 +25,7 @@ APSCHEDULER_PACKAGES = ("apscheduler", "sqlalchemy")
 # Queues the tests' workers consume. They are declared once before any worker starts: kombu's
 # SQLAlchemy transport creates its tables and queue rows on first use, and two processes doing that
 # at once can collide.
-QUEUES = ("celery", "exports")
+QUEUES = ("celery", "exports", "defaults")
 
 
 def pytest_configure(config: pytest.Config) -> None:

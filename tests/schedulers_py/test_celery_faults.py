@@ -70,6 +70,26 @@ def test_failing_tasks_leave_failure_rows_and_a_failure_ratio_per_task(scheduler
     assert all(row["worker"].startswith("main@") and row["ordered"] for row in failures)
 
 
+def test_with_celerys_defaults_rows_name_no_task_and_no_start(scheduler_db: SchedulerDb, celery_env: dict[str, str],
+                                                              processes: Processes) -> None:
+    """Without result_extended and task_track_started, a result row is written once, at the end,
+    with no task name, worker or start: a per-task ratio sees one NULL group, and nothing is STARTED."""
+    from wdcelery.tasks import charge
+
+    worker = processes.start("worker defaults", celery_worker_args("defaults", "defaults"),
+                             {**celery_env, "DJANGO_SETTINGS_MODULE": "wdcelery.settings_defaults"})
+    sent = [charge.apply_async((order, order == 1), queue="defaults").id for order in range(2)]
+    wait_until(lambda: query(scheduler_db.dsn, FINISHED, [sent])[0]["n"] == len(sent), 60,
+               "the results", [worker])
+    rows = query(scheduler_db.dsn, """
+        SELECT status, task_name, worker, task_args, periodic_task_name, date_started
+        FROM django_celery_results_taskresult WHERE task_id = ANY(%s) ORDER BY status""", [sent])
+    assert rows == [{"status": status, "task_name": None, "worker": None, "task_args": None,
+                     "periodic_task_name": None, "date_started": None}
+                    for status in ("FAILURE", "SUCCESS")]
+    assert query(scheduler_db.dsn, RATIOS, [sent]) == [{"task_name": None, "failed": 1, "total": 2}]
+
+
 def test_worker_killed_mid_task_leaves_its_row_started(scheduler_db: SchedulerDb, celery_env: dict[str, str],
                                                        processes: Processes, readonly_role: str) -> None:
     from wdcelery.tasks import export
