@@ -67,6 +67,7 @@ class Proc:
 
     @property
     def pid(self) -> int:
+        """Its process id, which is also its process group's."""
         return self.popen.pid
 
     def log_tail(self, lines: int = 30) -> str:
@@ -103,6 +104,7 @@ class Processes:
         return proc
 
     def kill_all(self) -> None:
+        """SIGKILL every process started here, whether or not a test already killed it."""
         for proc in self.started:
             proc.kill()
 

@@ -3,7 +3,6 @@ into the past once the scheduler process is killed."""
 from __future__ import annotations
 
 import os
-from decimal import Decimal
 from pathlib import Path
 
 import psycopg
@@ -32,6 +31,7 @@ def _next_run(dsn: str, job: str) -> float | None:
 
 
 def _moved_past(dsn: str, job: str, previous: float) -> float | None:
+    """The job's next_run_time once it is later than `previous` (the scheduler ran it), else None."""
     current = _next_run(dsn, job)
     return current if current is not None and current > previous else None
 
@@ -56,4 +56,4 @@ def test_killed_scheduler_leaves_next_run_time_in_the_past(scheduler_db: Schedul
     late = wait_until(lambda: query(scheduler_db.dsn, LATE, [GRACE_SECONDS], role=readonly_role),
                       INTERVAL_SECONDS + GRACE_SECONDS + 10, "wd_tick to be late")
     assert [(row["id"], row["next_run_time"]) for row in late] == [("wd_tick", frozen)]
-    assert late[0]["late_seconds"] > Decimal(GRACE_SECONDS)
+    assert late[0]["late_seconds"] > GRACE_SECONDS
