@@ -77,22 +77,23 @@ class Session:
     def _connector(self, dsn: str, connect_timeout: float, statement_timeout: float) -> PostgresConnection:
         return self._conn
 
-    def cycle(self, rules: Sequence[str] | None = None, batched: bool = True) -> Callable[[], list[Any]]:
-        """A warmed-up evaluation of `rules` (all by default); `batched=False`: one query per rule."""
+    def cycle(self, rules: Sequence[str] | None = None, batched: bool = True, warm: bool = True) -> Callable[[], list[Any]]:
+        """An evaluation of `rules` (all by default), warmed up unless `warm` is false;
+        `batched=False`: one query per rule."""
         probes = [p for p in self.plan.probes if rules is None or p.rule.name in rules]
         work = compile_work(probes) if batched else list(probes)
         targets = self.plan.targets
 
         def run() -> list[Any]:
             return evaluate(probes, targets, connector=self._connector, work=work)
-        for _ in range(WARM_RUNS):  # steady state, as in the daemon: caches warm, statements prepared
+        for _ in range(WARM_RUNS if warm else 0):  # steady state, as in the daemon: caches warm, statements prepared
             run()
         return run
 
     def outcomes(self, rules: Sequence[str] | None = None) -> dict[str, Outcome]:
         shapes = {p.rule.name: p.shape for p in self.plan.probes}
         return {r.rule: Outcome(r.rule, r.status, float(r.violations) if shapes[r.rule] == "rows" else r.value)
-                for r in self.cycle(rules)()}
+                for r in self.cycle(rules, warm=False)()}
 
     @property
     def raw(self) -> Any:

@@ -82,7 +82,8 @@ class Report:
     def goal(self, name: str, value: float, limit: float, unit: str, lower_is_better: bool = True) -> None:
         met = value <= limit if lower_is_better else value >= limit
         miss = "" if met else f" (missed by {abs(value - limit) / limit:.0%})"
-        self.goals.append((name, met, f"{value:.3g}{unit} vs goal {'<=' if lower_is_better else '>='} {limit:g}{unit}{miss}"))
+        shown = f"{value:.2f}" if unit == "x" else f"{value:.3g}"  # a ratio of 3.996 is not "4x"
+        self.goals.append((name, met, f"{shown}{unit} vs goal {'<=' if lower_is_better else '>='} {limit:g}{unit}{miss}"))
 
     def unmeasured(self, name: str, why: str) -> None:
         self.goals.append((name, None, why))
@@ -195,7 +196,7 @@ def probe_section(report: Report, ds: data.Dataset, quick: bool) -> float:
     try:
         chosen = choose_forms(conn, names, samples=5)
         agreement(report, label, session, chosen)
-        per_rule = Budget(0.8 if quick else 2.0, 5, 300 if quick else 1000)
+        per_rule = Budget(0.8 if quick else 2.0, 7, 300 if quick else 1000)
         for rule in chosen:
             (_, low), (_, ours) = in_turn([rule.run, session.cycle([rule.rule])], per_rule)
             report.rule(label, rule.rule, adapter.rule_kind(plan, rule.rule), rule.form, low, ours)
