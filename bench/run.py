@@ -62,7 +62,7 @@ class Budget:
 @dataclass
 class Report:
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)
-    per_rule: dict[str, dict[str, tuple[str, str, float | None, float | None]]] = field(default_factory=dict)
+    per_rule: dict[str, dict[str, tuple[str, str, float, float, float]]] = field(default_factory=dict)
     goals: list[tuple[str, bool | None, str]] = field(default_factory=list)  # met: None when not measured
 
     def note(self, what: str, text: str) -> None:
@@ -74,10 +74,11 @@ class Report:
         print(f"  {what}: {_ms(median)}" + (f" (best {_ms(best)})" if best is not None else "") + (f"  {note}" if note else ""),
               flush=True)
 
-    def rule(self, label: str, rule: str, kind: str, form: str, floor_best: float, watchdog_best: float) -> None:
-        self.per_rule.setdefault(rule, {})[label] = (kind, form, floor_best, watchdog_best)
-        print(f"    {rule:<40} {form:<7} floor {_ms(floor_best):>9}  watchdog {_ms(watchdog_best):>9}  "
-              f"{watchdog_best / floor_best:5.2f}x", flush=True)
+    def rule(self, label: str, rule: str, kind: str, form: str, low: Sequence[float], ours: Sequence[float]) -> None:
+        """One rule's rounds, hand-written SQL (`low`) and watchdog (`ours`) in turn."""
+        self.per_rule.setdefault(rule, {})[label] = (kind, form, statistics.median(low), statistics.median(ours), ratio(ours, low))
+        print(f"    {rule:<40} {form:<7} floor {_ms(statistics.median(low)):>9}  watchdog {_ms(statistics.median(ours)):>9}  "
+              f"{ratio(ours, low):5.2f}x", flush=True)
 
     def goal(self, name: str, value: float, limit: float, unit: str, lower_is_better: bool = True) -> None:
         met = value <= limit if lower_is_better else value >= limit
@@ -93,16 +94,19 @@ class Report:
         for what, median, best, note in self.rows:
             print(f"| {what} | {median} | {best} | {note} |".replace("\n    ", "<br>"))
         labels = list(dict.fromkeys(label for sides in self.per_rule.values() for label in sides))
-        print("\nPer rule, each alone, best of its rounds (watchdog: the rule's own evaluation; floor: the faster form):\n")
+        print("\nPer rule, each alone, medians of its rounds; the ratio is the median of the rounds' ratios "
+              "(watchdog: the rule's own evaluation; floor: the faster form):\n")
         print("| rule | kind | " + " | ".join(f"{label} floor form | floor | watchdog | ratio" for label in labels) + " |")
         print("|---|---|" + "---|---|---|---|" * len(labels))
         for rule, sides in self.per_rule.items():
             kind = next(iter(sides.values()))[0]
             cells = []
             for label in labels:
-                _, form, low, ours = sides.get(label, ("", "-", None, None))
-                ratio = f"{ours / low:.2f}x" if low and ours else "-"
-                cells.append(f"{form} | {_ms(low)} | {_ms(ours)} | {ratio}")
+                if label in sides:
+                    _, form, low, ours, times = sides[label]
+                    cells.append(f"{form} | {_ms(low)} | {_ms(ours)} | {times:.2f}x")
+                else:
+                    cells.append("- | - | - | -")
             print(f"| {rule} | {kind} | " + " | ".join(cells) + " |")
         print("\ngoals:")
         for name, met, text in self.goals:
@@ -123,25 +127,43 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
     return statistics.median(times), min(times)
 
 
-def timed_together(fns: Sequence[Callable[[], Any]], repeat: int) -> list[tuple[float, float]]:
-    """(median, best) of each of `fns`, called in turn `repeat` times: a ratio of two figures of a
-    few milliseconds is then not skewed by the machine being busier while one of them ran."""
+def rounds(fns: Sequence[Callable[[], Any]], repeat: int) -> list[list[float]]:
+    """Seconds of each of `fns`, called in turn `repeat` times (one list per fn, one entry per round):
+    figures of a few milliseconds taken in turn are not skewed by the machine being busier while
+    one of them ran."""
     times: list[list[float]] = [[] for _ in fns]
     for _ in range(repeat):
         for fn, spent in zip(fns, times):
             began = time.perf_counter()
             fn()
             spent.append(time.perf_counter() - began)
-    return [(statistics.median(spent), min(spent)) for spent in times]
+    return times
 
 
-def in_turn(fns: Sequence[Callable[[], Any]], budget: Budget) -> list[tuple[float, float]]:
-    """timed_together with as many rounds as `budget` allows, from the cost of one round (warm)."""
+def summary(times: Sequence[float]) -> tuple[float, float]:
+    """(median, best)."""
+    return statistics.median(times), min(times)
+
+
+def timed_together(fns: Sequence[Callable[[], Any]], repeat: int) -> list[tuple[float, float]]:
+    """(median, best) of each of `fns`, called in turn `repeat` times."""
+    return [summary(spent) for spent in rounds(fns, repeat)]
+
+
+def in_turn(fns: Sequence[Callable[[], Any]], budget: Budget) -> list[list[float]]:
+    """rounds() of `fns`, as many as `budget` allows from the cost of one round (warm)."""
     began = time.perf_counter()
     for fn in fns:
         fn()
-    rounds = int(budget.seconds / max(time.perf_counter() - began, 1e-6))
-    return timed_together(fns, min(budget.most, max(budget.least, rounds)))
+    count = int(budget.seconds / max(time.perf_counter() - began, 1e-6))
+    return rounds(fns, min(budget.most, max(budget.least, count)))
+
+
+def ratio(ours: Sequence[float], theirs: Sequence[float]) -> float:
+    """The median of the rounds' ratios: each round's two figures were taken a moment apart, under
+    the same load, so a load swing between rounds moves neither side alone (on a 2-core machine
+    shared with others, a ratio of bests or of medians swung by 50% from run to run)."""
+    return statistics.median(a / b for a, b in zip(ours, theirs))
 
 
 class Command:
@@ -198,24 +220,25 @@ def probe_section(report: Report, ds: data.Dataset, quick: bool) -> float:
         agreement(report, label, session, chosen)
         per_rule = Budget(0.8 if quick else 2.0, 7, 300 if quick else 1000)
         for rule in chosen:
-            (_, low), (_, ours) = in_turn([rule.run, session.cycle([rule.rule])], per_rule)
+            low, ours = in_turn([rule.run, session.cycle([rule.rule])], per_rule)
             report.rule(label, rule.rule, adapter.rule_kind(plan, rule.rule), rule.form, low, ours)
         for group in adapter.batches(plan):
             members = [r.run for r in chosen if r.rule in group]
-            (_, low), (_, ours) = in_turn([lambda: [run() for run in members], session.cycle(group)], per_rule)
+            low, ours = in_turn([lambda: [run() for run in members], session.cycle(group)], per_rule)
             report.rule(label, f"batch of {len(group)}: {', '.join(group)}", "batched", "sum", low, ours)
         total = Budget(8.0 if quick else 20.0, 9, 400 if quick else 1000)
-        (low_median, low_best), (ours_median, ours_best) = in_turn(
-            [lambda: [rule.run() for rule in chosen], session.cycle()], total)
+        low, ours = in_turn([lambda: [rule.run() for rule in chosen], session.cycle()], total)
     finally:
         conn.close()
         session.close()
+    (low_median, low_best), (ours_median, ours_best) = summary(low), summary(ours)
     forms = ", ".join(f"{form} {sum(r.form == form for r in chosen)}" for form in ("split", "window", "plain"))
-    report.add(f"{label} floor: every rule's hand-written SQL in turn ({forms})", low_median, low_best)
-    ratio = ours_best / low_best
+    report.add(f"{label} floor: every rule's hand-written SQL in turn ({forms}), {len(low)} rounds", low_median, low_best)
+    times = ratio(ours, low)
     report.add(f"{label} watchdog in-process evaluation", ours_median, ours_best,
-               f"watchdog/floor {ratio:.2f} (bests; medians {ours_median / low_median:.2f})")
-    return ratio
+               f"watchdog/floor {times:.2f} (median of the rounds' ratios; bests {ours_best / low_best:.2f}, "
+               f"medians {ours_median / low_median:.2f})")
+    return times
 
 
 def agreement(report: Report, label: str, session: adapter.Session, chosen: Sequence[FloorRule]) -> None:
@@ -239,14 +262,16 @@ def overhead_section(report: Report, ds: data.Dataset, quick: bool) -> None:
         sql = floor.runner(session.raw, form)
         for _ in range(adapter.WARM_RUNS):
             sql()
-        (sql_median, sql_best), (ours_median, ours_best) = in_turn(
-            [sql, session.cycle([OVERHEAD_RULE])], Budget(2.0 if quick else 5.0, 200, 2000 if quick else 5000))
+        low, ours = in_turn([sql, session.cycle([OVERHEAD_RULE])], Budget(2.0 if quick else 5.0, 200, 2000 if quick else 5000))
     finally:
         session.close()
-    report.add(f"{ds.label} `{OVERHEAD_RULE}` (absent): hand-written SQL on watchdog's connection", sql_median, sql_best)
-    over = ours_median - sql_median
+    (sql_median, sql_best), (ours_median, ours_best) = summary(low), summary(ours)
+    report.add(f"{ds.label} `{OVERHEAD_RULE}` (absent): hand-written SQL on watchdog's connection, {len(low)} rounds",
+               sql_median, sql_best)
+    over = statistics.median(a - b for a, b in zip(ours, low))  # per round, as the ratios are
     report.add(f"{ds.label} `{OVERHEAD_RULE}` (absent): watchdog in-process", ours_median, ours_best,
-               f"per-probe overhead {over * 1000:.3f} ms (medians; bests {(ours_best - sql_best) * 1000:.3f} ms)")
+               f"per-probe overhead {over * 1000:.3f} ms (median of the rounds' differences; "
+               f"medians {(ours_median - sql_median) * 1000:.3f} ms, bests {(ours_best - sql_best) * 1000:.3f} ms)")
     report.goal(f"per-probe overhead, cheap absent probe ({ds.label})", over * 1000, 0.3, " ms")
 
 
@@ -255,7 +280,7 @@ def process_section(report: Report, ds: data.Dataset, repeat: int, with_peers: b
     `watchdog check` on its two rules), all taken in turn, so the machine's load swings stay out of
     the ratios."""
     # the goal is on the incident data: more rounds there (healthy rounds include dbt's 4-6 s)
-    label, rounds = ds.label, max(5 if ds.incident else 3, repeat // 2)
+    label, count = ds.label, max(5 if ds.incident else 3, repeat // 2)
     env = {**os.environ, "DATABASE_URL": ds.dsn}
     check = [shutil.which("watchdog") or "watchdog", "check", "-c", str(RULES)]
     commands = {"watchdog": Command(check, env)}
@@ -271,19 +296,19 @@ def process_section(report: Report, ds: data.Dataset, repeat: int, with_peers: b
         if name == "dbt":
             commands["watchdog, dbt's 2 rules"] = Command(
                 [*check, "--rule", "scheduler_outside_production", "--rule", "reply_permit_pipeline_source"], env)
-    times = dict(zip(commands, timed_together(list(commands.values()), rounds)))
-    ours = times["watchdog"][0]
-    report.add(f"{label} `watchdog check`, whole process", *times["watchdog"], f"watchdog said: {commands['watchdog'].last}")
+    times = dict(zip(commands, rounds(list(commands.values()), count)))
+    report.add(f"{label} `watchdog check`, whole process, {count} rounds", *summary(times["watchdog"]),
+               f"watchdog said: {commands['watchdog'].last}")
     if "soda" in times:
-        report.add(f"{label} `soda scan`, same 15 checks, whole process", *times["soda"],
-                   f"soda/watchdog {times['soda'][0] / ours:.1f}x; soda said: {commands['soda'].last.split('] ')[-1]}")
+        soda = ratio(times["soda"], times["watchdog"])
+        report.add(f"{label} `soda scan`, same 15 checks, whole process", *summary(times["soda"]),
+                   f"soda/watchdog {soda:.1f}x (median of the rounds' ratios); soda said: {commands['soda'].last.split('] ')[-1]}")
         goal = 4.0 if ds.incident else 3.0
-        report.goal(f"`watchdog check` at least {goal:g}x faster than `soda scan` ({label})", times["soda"][0] / ours, goal, "x",
-                    lower_is_better=False)
+        report.goal(f"`watchdog check` at least {goal:g}x faster than `soda scan` ({label})", soda, goal, "x", lower_is_better=False)
     if "dbt" in times:
-        two = times["watchdog, dbt's 2 rules"][0]
-        report.add(f"{label} `dbt test`, 2 accepted_values tests, whole process", *times["dbt"],
-                   f"dbt/watchdog {times['dbt'][0] / two:.1f}x (`watchdog check` on the same 2 rules: {_ms(two)})")
+        two = times["watchdog, dbt's 2 rules"]
+        report.add(f"{label} `dbt test`, 2 accepted_values tests, whole process", *summary(times["dbt"]),
+                   f"dbt/watchdog {ratio(times['dbt'], two):.1f}x (`watchdog check` on the same 2 rules: {_ms(statistics.median(two))})")
 
 
 def rules_file(name: str, text: str) -> Path:
