@@ -55,7 +55,7 @@ def batches(plan: Plan) -> list[list[str]]:
 
 
 def demo_ddl() -> list[str]:
-    """CREATE TABLE and CREATE INDEX of the demo schema for PostgreSQL, and its table names in order."""
+    """CREATE TABLE and CREATE INDEX of the demo schema, for PostgreSQL."""
     return create_statements(DIALECTS["postgresql"])
 
 
