@@ -99,7 +99,10 @@ def _count_and_samples(ctx: SqlContext, body: str, samples: int) -> str:
 
 
 def _window_count(ctx: SqlContext, body: str, samples: int) -> str:
-    """Rows of a query that groups or is the user's own: one pass, each row carrying the total."""
+    """Rows of a query that groups or is the user's own: one pass, each row carrying the total
+    (counted by the template itself with row_total(), else by a window over its rows)."""
     if samples <= 0:
         return f"SELECT COUNT(*) AS wd_count FROM (\n{body}\n) wd_v"
+    if ctx.counts_itself:
+        return f"{body}\nLIMIT {ctx.bind(samples)}"
     return f"SELECT COUNT(*) OVER () AS wd_count, wd_v.*\nFROM (\n{body}\n) wd_v\nLIMIT {ctx.bind(samples)}"
