@@ -1,9 +1,11 @@
 """The embedding API on real SQLite and a real HTTP receiver: check(), deliver(), start()/stop()."""
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -114,3 +116,25 @@ def test_a_watchdog_starts_once_and_refuses_work_once_closed(make_watchdog: Call
     for call in (watchdog.start, watchdog.check):
         with pytest.raises(RuntimeError, match="closed"):
             call()
+
+
+def rows(state: Path, table: str) -> int:
+    with closing(sqlite3.connect(state)) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def test_an_alert_and_its_notification_are_written_in_one_transaction(make_watchdog: Callable[..., Watchdog],
+                                                                      jobs_db: Path, receiver: Receiver, tmp_path: Path) -> None:
+    # Fails before: the notification was committed on the outbox's own connection, then the alert
+    # row failed on the store's, so the file held a page for an alert it did not know.
+    state = tmp_path / "state.db"
+    watchdog = make_watchdog(JOBS_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    with closing(sqlite3.connect(state)) as conn:  # the alert row cannot be written; SQLite aborts that statement
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON alert_state BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    watchdog.check()
+    assert (rows(state, "alert_state"), rows(state, "notify_outbox")) == (0, 0)
+    with closing(sqlite3.connect(state)) as conn:
+        conn.execute("DROP TRIGGER refuse")
+    watchdog.check()
+    assert (rows(state, "alert_state"), rows(state, "notify_outbox")) == (1, 1)

@@ -32,6 +32,7 @@ from watchdog.runtime.pool import Connector, Pool, TargetUnreachable
 from watchdog.runtime.schedule import Scheduler, Unit, plan_units
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
+from watchdog.statefile import StateError, StateFile
 
 log = logging.getLogger("watchdog.run")
 
@@ -54,11 +55,19 @@ class Watchdog:
         self._rules = {(rule.name, rule.target): rule for rule in plan.rules}
         self.ledger = Ledger(plan.rules, self._notifiers)
         self.registry = registry_for(self.ledger)
-        self._store = StateStore(state)
-        self._outbox = Outbox(state)
+        self._db = StateFile(state)
+        try:
+            self._store = StateStore(self._db)
+            self._outbox = Outbox(self._db)
+            alerts = self._store.load()
+        except StateError:
+            self._db.close()
+            raise
         self._dispatcher = Dispatcher(self._outbox, self._notifiers, on_result=self.ledger.notified)
-        self._book = AlertBook(plan.rules, {name: n.resend_interval for name, n in self._notifiers.items()}, self._store.load())
-        self._lock = threading.Lock()
+        self._book = AlertBook(plan.rules, {name: n.resend_interval for name, n in self._notifiers.items()}, alerts)
+        self._lock = threading.Lock()  # the alert book and the queue of its changes
+        self._queue: list[tuple[Changes, list[str]]] = []  # changes made, in order, not yet rendered and staged
+        self._persisting = threading.Lock()  # renders and writes the queue in order, outside self._lock
         self._units = plan_units(plan.probes)
         used = {unit.target for unit in self._units}
         self._pools = {name: Pool(plan.targets[name], connector) for name in used}
@@ -155,8 +164,7 @@ class Watchdog:
         self._running = False
         for pool in self._pools.values():
             pool.close()
-        self._store.close()
-        self._outbox.close()
+        self._db.close()
 
     def __enter__(self) -> Watchdog:
         self.start()
@@ -169,7 +177,9 @@ class Watchdog:
         """Once: resolve alerts left in the state file by rules that are gone."""
         if not self._begun:
             self._begun = True
-            self._apply(self._book.retire(self._clock()))
+            with self._lock:
+                self._apply(self._book.retire(self._clock()))
+            self._persist()
 
     def _submit(self, unit: Unit) -> None:
         if not unit.busy.acquire(blocking=False):
@@ -235,26 +245,56 @@ class Watchdog:
             for result in results:
                 changes.extend(self._book.observe(result, unreachable=down is not None))
             self._apply(changes)
+        self._persist()
 
     def _tick(self) -> None:
         """Re-send firing alerts that are due (repeat_interval, Alertmanager's resend)."""
         with self._lock:
-            if not self._closed:
-                self._apply(self._book.repeats(self._clock()))
+            if self._closed:
+                return
+            self._apply(self._book.repeats(self._clock()))
+        self._persist()
 
     def _apply(self, changes: Changes) -> None:
-        """Queue notifications first, then save state: a crash in between sends twice, never not at all."""
+        """Under self._lock: queue what changed, in the order it changed, for _persist()."""
+        if changes.saved or changes.deleted or changes.outgoing:
+            self._queue.append((changes, [self._book.severity(o.alert) for o in changes.outgoing]))
+
+    def _persist(self) -> None:
+        """Render the queued changes' notifications, then write alert state and notifications in one
+        transaction, in the order the changes were made; never under self._lock."""
+        with self._persisting:
+            with self._lock:
+                queued, self._queue = self._queue, []
+            rendered = [(changes, [(o, compose(o, self._rules, severity)) for o, severity in zip(changes.outgoing, severities)])
+                        for changes, severities in queued]
+            with self._db.lock:
+                for changes, notifications in rendered:
+                    for outgoing, notification in notifications:
+                        for name in outgoing.notifiers:
+                            self._outbox.stage(name, notification)
+                    self._store.stage(changes.saved, changes.deleted)
+                self._write()
+            for _, notifications in rendered:
+                for outgoing, notification in notifications:
+                    if not outgoing.repeat:
+                        log.info("alert %s %s on %s: %s", outgoing.alert.alertname, outgoing.status, outgoing.alert.target,
+                                 notification.summary)
+
+    def _write(self) -> None:
+        """One transaction for every staged alert change and notification (the state file's lock held)."""
+        if not (self._store.unsynced or self._outbox.unsynced or self._db.failing):
+            return
         try:
-            for outgoing in changes.outgoing:
-                notification = compose(outgoing, self._rules, self._book.severity(outgoing.alert))
-                for name in outgoing.notifiers:
-                    self._outbox.enqueue(name, notification)
-                if not outgoing.repeat:
-                    log.info("alert %s %s on %s: %s", outgoing.alert.alertname, outgoing.status, outgoing.alert.target,
-                             notification.summary)
-            self._store.save(changes.saved, changes.deleted)
+            with self._db.transaction() as conn:
+                self._store.write(conn)
+                inserted = self._outbox.write(conn)
         except sqlite3.Error as exc:
-            log.error("state file %s: %s; alert changes may be lost", self._store.path, exc)
+            self._db.failed("writing alert state and notifications", exc)
+            return
+        self._store.written()
+        self._outbox.written(inserted)
+        self._db.recovered()
 
     def _log_transition(self, previous: Result | None, result: Result) -> None:
         was_error = previous is not None and previous.status == "error"
