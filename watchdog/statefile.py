@@ -19,7 +19,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -43,11 +43,13 @@ class StateError(Exception):
 class StateFile:
     """The open state file. `lock` guards the connection and what callers keep beside it in memory."""
 
-    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT) -> None:
+    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT,
+                 on_error: Callable[[], None] | None = None) -> None:
         self.path = str(path)
         self.lock = threading.RLock()
         self.errors = 0
         self.failing: str | None = None
+        self._on_error = on_error
         self._fd = self._claim()
         try:
             self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
@@ -115,7 +117,9 @@ class StateFile:
         """A write (or read) did not happen: log it, count it, be unhealthy until one succeeds."""
         with self.lock:
             self.errors += 1
-            first, self.failing = self.failing is None, f"{what}: {exc}"
+            first, self.failing = self.failing is None, f"{what} failed: {exc}"
+        if self._on_error is not None:
+            self._on_error()
         (log.error if first else log.warning)("state file %s: %s failed (%s); kept in memory and tried again",
                                               self.path, what, exc)
 

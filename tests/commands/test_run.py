@@ -4,9 +4,14 @@ SIGTERM, --once, bad input, and no secret in any log line (issue 3's "Done when"
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import socket
+import sqlite3
+import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -47,7 +52,7 @@ def test_metrics_over_http_carry_every_metric_of_the_contract_with_its_labels(jo
         "watchdog_rule_violations": "gauge", "watchdog_rule_up": "gauge", "watchdog_rule_value": "gauge",
         "watchdog_rule_last_evaluation_timestamp_seconds": "gauge", "watchdog_probe_duration_seconds": "histogram",
         "watchdog_probe_errors": "counter", "watchdog_evaluations_skipped": "counter", "watchdog_target_up": "gauge",
-        "watchdog_notifications": "counter", "watchdog_build_info": "gauge",
+        "watchdog_notifications": "counter", "watchdog_state_errors": "counter", "watchdog_build_info": "gauge",
     }
     rule = labels(**RULE)
     assert series(families["watchdog_rule_violations"]) == {labels(**RULE, check="stuck", severity="critical"): 0.0}
@@ -244,3 +249,49 @@ def test_no_dsn_password_or_webhook_url_reaches_the_log(jobs: str, runner: Runne
         lines = [json.loads(line) for line in log.splitlines()]  # every line is one JSON object
         assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
         assert any(line["level"] == "error" and "legacy" in line["message"] for line in lines)
+
+
+def test_a_state_file_that_cannot_be_written_at_start_exits_2_naming_it(runner: Runner) -> None:
+    # The disk-full case (exit 2 before too: SQLite's shared-memory file could not grow either).
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    assert runner.run("--once").returncode == 3  # the file exists now, with its tables
+    done = runner.run("--once", max_file_size=0)  # a full disk: the file cannot grow by a byte
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"watchdog: error: cannot use state file {runner.state}: disk I/O error\n"
+
+
+@pytest.mark.parametrize("damage", ["not a database", "a row that is not an alert"])
+def test_a_corrupt_state_file_exits_2_naming_it(runner: Runner, damage: str) -> None:
+    # Fails before (the second case): a row it could not parse was an internal error, exit 3.
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    if damage == "not a database":
+        runner.state.write_bytes(b"this is not an SQLite file\n" * 200)
+    else:
+        runner.run("--once")
+        with closing(sqlite3.connect(runner.state)) as conn, conn:
+            conn.execute("INSERT INTO alert_state VALUES ('f', 'jobs_stuck', 'jobs_stuck', 'main', 'firing', 'yesterday', NULL, NULL, '{}')")
+    done = runner.run("--once")
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert str(runner.state) in line and "Traceback" not in done.stderr
+
+
+def test_a_read_only_state_file_exits_2_naming_it(runner: Runner) -> None:
+    # Fails before: SQLite opened it read-only without a word, and the daemon ran and paged nobody.
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    assert runner.run("--once").returncode == 3  # the state file exists, with its tables
+    if os.geteuid() == 0:  # root ignores file modes: mount the directory read-only for this process alone
+        workdir = shlex.quote(str(runner.workdir))
+        argv = ["unshare", "--mount", "sh", "-c", f"mount --bind {workdir} {workdir} && "
+                f"mount -o remount,bind,ro {workdir} && exec {shlex.join(runner.argv('--once'))}"]
+        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
+    else:
+        runner.state.chmod(0o444)
+        runner.workdir.chmod(0o555)
+        try:
+            done = runner.run("--once")
+        finally:
+            runner.workdir.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"watchdog: error: cannot use state file {runner.state}: ")

@@ -1,7 +1,7 @@
 """Alert state survives a restart: no second page for a firing alert, and a resolve after it is sent."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -39,7 +39,7 @@ def test_a_restart_neither_pages_again_nor_forgets_a_firing_alert(tmp_path: Path
         [loaded] = store.load()
         assert (loaded.state, loaded.since, loaded.evidence.violations, loaded.sent) == ("firing", T0, 3, {"webhook": T0})
         assert loaded.evidence.samples == ({"id": 7, "age_seconds": 3600},)
-        restarted = AlertBook([rule()], NOTIFIERS, store.load())
+        restarted = AlertBook([rule()], NOTIFIERS, store.load(), now=T0 + timedelta(seconds=300))
         assert restarted.observe(result("violated")).outgoing == []
         resolved = restarted.observe(result("ok"))
         assert [(o.status, o.alert.since) for o in resolved.outgoing] == [("resolved", T0)]
@@ -53,7 +53,7 @@ def test_pending_alerts_keep_counting_for_across_a_restart(tmp_path: Path) -> No
         store = StateStore(db)
         save(store, db, AlertBook([rule(for_seconds=600)], NOTIFIERS).observe(result("violated")))
         clock.tick(600)
-        restarted = AlertBook([rule(for_seconds=600)], NOTIFIERS, store.load())
+        restarted = AlertBook([rule(for_seconds=600)], NOTIFIERS, store.load(), now=T0 + timedelta(seconds=600))
         assert [o.status for o in restarted.observe(result("violated")).outgoing] == ["firing"]
 
 

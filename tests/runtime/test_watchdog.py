@@ -4,6 +4,8 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
@@ -11,7 +13,9 @@ from typing import Any
 
 import pytest
 from conftest import sql
-from runtime_helpers import JOBS_RULES
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+from runtime_helpers import HOURLY_RULES, JOBS_RULES, full_disk
 
 from artifacts.servers import Receiver, eventually
 from watchdog import Watchdog
@@ -118,9 +122,12 @@ def test_a_watchdog_starts_once_and_refuses_work_once_closed(make_watchdog: Call
             call()
 
 
-def rows(state: Path, table: str) -> int:
+def rows(state: Path, alertname: str) -> tuple[int, int]:
+    """(alert rows, outbox rows) of one alert in the state file."""
     with closing(sqlite3.connect(state)) as conn:
-        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        alerts = conn.execute("SELECT COUNT(*) FROM alert_state WHERE alertname = ?", (alertname,)).fetchone()[0]
+        queued = conn.execute("SELECT COUNT(*) FROM notify_outbox WHERE notification ->> '$.alertname' = ?", (alertname,)).fetchone()[0]
+    return int(alerts), int(queued)
 
 
 def test_an_alert_and_its_notification_are_written_in_one_transaction(make_watchdog: Callable[..., Watchdog],
@@ -133,8 +140,88 @@ def test_an_alert_and_its_notification_are_written_in_one_transaction(make_watch
         conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON alert_state BEGIN SELECT RAISE(ABORT, 'refused'); END")
     sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
     watchdog.check()
-    assert (rows(state, "alert_state"), rows(state, "notify_outbox")) == (0, 0)
+    assert rows(state, "jobs_stuck") == (0, 0)
     with closing(sqlite3.connect(state)) as conn:
         conn.execute("DROP TRIGGER refuse")
     watchdog.check()
-    assert (rows(state, "alert_state"), rows(state, "notify_outbox")) == (1, 1)
+    assert rows(state, "jobs_stuck") == (1, 1)
+
+
+def pages(receiver: Receiver, alertname: str, status: str = "firing") -> list[dict[str, Any]]:
+    return [d for d in receiver.at("/hook") if d["alertname"] == alertname and d["status"] == status]
+
+
+def test_a_full_disk_is_loud_and_loses_no_page(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
+                                               receiver: Receiver, tmp_path: Path) -> None:
+    # Fails before: the page was taken as queued (and lost); the state file's failure was one log line.
+    state = tmp_path / "state.db"
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    watchdog.check()
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    with full_disk(state):
+        watchdog.check()
+        watchdog.deliver(5)
+        assert len(pages(receiver, "jobs_stuck")) == 1  # delivered from memory
+        [unwritable] = pages(receiver, "state_unwritable")
+        assert unwritable["target"] == str(state) and "disk I/O error" in unwritable["summary"]
+        assert errors(watchdog) >= 1
+        watchdog.check()
+        watchdog.deliver(1)
+    assert len(pages(receiver, "jobs_stuck")) == 1
+    assert rows(state, "jobs_stuck") == (0, 0)
+    watchdog.check()  # the disk has room again: what was kept in memory is written
+    watchdog.deliver(5)
+    assert rows(state, "jobs_stuck") == (1, 0)
+    assert len(pages(receiver, "state_unwritable", "resolved")) == 1
+    assert len(pages(receiver, "jobs_stuck")) == 1
+
+
+def test_a_page_queued_before_the_disk_filled_is_sent_once(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
+                                                           receiver: Receiver, tmp_path: Path) -> None:
+    # Fails before: its delivery could not be recorded, so it was sent again every 5 s.
+    state = tmp_path / "state.db"
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    watchdog.check()
+    assert rows(state, "jobs_stuck") == (1, 1)
+    with full_disk(state):
+        for _ in range(3):
+            watchdog.deliver(1)
+        assert len(pages(receiver, "jobs_stuck")) == 1
+    watchdog.check()
+    assert rows(state, "jobs_stuck") == (1, 0)
+    watchdog.deliver(1)
+    assert len(pages(receiver, "jobs_stuck")) == 1
+
+
+def errors(watchdog: Watchdog) -> float:
+    [value] = [s.value for family in text_string_to_metric_families(generate_latest(watchdog.registry).decode())
+               for s in family.samples if s.name == "watchdog_state_errors_total"]
+    return value
+
+
+def health(watchdog: Watchdog) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(f"http://{watchdog.address}/-/healthy", timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def test_healthy_fails_while_the_state_file_cannot_be_written(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
+                                                              receiver: Receiver, tmp_path: Path) -> None:
+    # Fails before: /-/healthy answered 200 while every page was being lost.
+    state = tmp_path / "state.db"
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state,
+                             listen="127.0.0.1:0", tick_every=0.1)
+    watchdog.start()
+    eventually(lambda: watchdog.results(), "the first evaluation")
+    assert health(watchdog) == (200, "healthy\n")
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    with full_disk(state):
+        watchdog.check()
+        status, body = health(watchdog)
+        assert status == 503 and f"state file {state}: writing alert state and notifications failed: disk I/O error" in body
+        eventually(lambda: pages(receiver, "jobs_stuck"), "the page, from memory")
+    eventually(lambda: health(watchdog)[0] == 200, "healthy again once the file is written (next tick)")
+    assert rows(state, "jobs_stuck") == (1, 0)

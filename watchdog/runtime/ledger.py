@@ -52,6 +52,7 @@ class Snapshot:
     rules: tuple[RuleLine, ...]
     targets: dict[str, bool]
     notifications: dict[tuple[str, str], int]
+    state_errors: int = 0
 
 
 class Ledger:
@@ -63,6 +64,7 @@ class Ledger:
         self._rules = {(r.name, r.target): RuleLine(r) for r in rules}
         self._targets: dict[str, bool] = {}
         self._notifications = {(n, result): 0 for n in notifiers for result in NOTIFY_RESULTS}
+        self._state_errors = 0
 
     def record(self, result: Result) -> Result | None:
         """Keep `result`; returns the rule's previous result (to log transitions)."""
@@ -95,6 +97,12 @@ class Ledger:
             self._notifications[key] = self._notifications.get(key, 0) + 1
         self.changed.set()
 
+    def state_failed(self) -> None:
+        """A write to (or read of) the state file failed."""
+        with self._lock:
+            self._state_errors += 1
+        self.changed.set()
+
     def results(self) -> list[Result]:
         """The latest result of every rule evaluated so far."""
         with self._lock:
@@ -105,4 +113,4 @@ class Ledger:
             lines = tuple(RuleLine(line.rule, line.latest, line.last_ran, line.errors, line.skipped,
                                    Histogram(list(line.durations.counts), line.durations.total))
                           for line in self._rules.values())
-            return Snapshot(lines, dict(self._targets), dict(self._notifications))
+            return Snapshot(lines, dict(self._targets), dict(self._notifications), self._state_errors)

@@ -11,7 +11,7 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from types import TracebackType
@@ -48,14 +48,14 @@ class Watchdog:
 
     def __init__(self, plan: Plan, *, state: str | Path = "watchdog-state.db", listen: str | None = None,
                  notifiers: Mapping[str, Notifier] | None = None, connector: Connector = connect,
-                 clock: Clock = utc_now, tick_every: float = 5.0) -> None:
+                 clock: Clock = utc_now, tick_every: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.plan = plan
         self._clock = clock
         self._notifiers = build_notifiers(plan.rule_file.notify) if notifiers is None else dict(notifiers)
         self._rules = {(rule.name, rule.target): rule for rule in plan.rules}
         self.ledger = Ledger(plan.rules, self._notifiers)
         self.registry = registry_for(self.ledger)
-        self._db = StateFile(state)
+        self._db = StateFile(state, on_error=self.ledger.state_failed)
         try:
             self._store = StateStore(self._db)
             self._outbox = Outbox(self._db)
@@ -64,7 +64,8 @@ class Watchdog:
             self._db.close()
             raise
         self._dispatcher = Dispatcher(self._outbox, self._notifiers, on_result=self.ledger.notified)
-        self._book = AlertBook(plan.rules, {name: n.resend_interval for name, n in self._notifiers.items()}, alerts)
+        self._book = AlertBook(plan.rules, {name: n.resend_interval for name, n in self._notifiers.items()}, alerts,
+                               now=clock(), monotonic=monotonic)
         self._lock = threading.Lock()  # the alert book and the queue of its changes
         self._queue: list[tuple[Changes, list[str]]] = []  # changes made, in order, not yet rendered and staged
         self._persisting = threading.Lock()  # renders and writes the queue in order, outside self._lock
@@ -178,6 +179,7 @@ class Watchdog:
         if not self._begun:
             self._begun = True
             with self._lock:
+                self._book.begin()
                 self._apply(self._book.retire(self._clock()))
             self._persist()
 
@@ -248,11 +250,14 @@ class Watchdog:
         self._persist()
 
     def _tick(self) -> None:
-        """Re-send firing alerts that are due (repeat_interval, Alertmanager's resend)."""
+        """Re-send firing alerts that are due (repeat_interval, Alertmanager's resend), raise
+        `rule_stale` for rules left unevaluated, retry what the state file could not take."""
         with self._lock:
             if self._closed:
                 return
-            self._apply(self._book.repeats(self._clock()))
+            now = self._clock()
+            self._apply(self._book.repeats(now))
+            self._apply(self._book.stale(now))
         self._persist()
 
     def _apply(self, changes: Changes) -> None:
@@ -264,22 +269,31 @@ class Watchdog:
         """Render the queued changes' notifications, then write alert state and notifications in one
         transaction, in the order the changes were made; never under self._lock."""
         with self._persisting:
-            with self._lock:
-                queued, self._queue = self._queue, []
-            rendered = [(changes, [(o, compose(o, self._rules, severity)) for o, severity in zip(changes.outgoing, severities)])
-                        for changes, severities in queued]
-            with self._db.lock:
-                for changes, notifications in rendered:
-                    for outgoing, notification in notifications:
-                        for name in outgoing.notifiers:
-                            self._outbox.stage(name, notification)
-                    self._store.stage(changes.saved, changes.deleted)
-                self._write()
-            for _, notifications in rendered:
+            for attempt in range(2):  # a second round raises or clears state_unwritable after this write
+                with self._lock:
+                    self._apply(self._book.state_file(self._db.failing, self._db.path, self._clock()))
+                    queued, self._queue = self._queue, []
+                if attempt and not queued:
+                    return
+                self._stage_and_write(queued)
+
+    def _stage_and_write(self, queued: list[tuple[Changes, list[str]]]) -> None:
+        rendered = [(changes, [(o, compose(o, self._rules, severity)) for o, severity in zip(changes.outgoing, severities)])
+                    for changes, severities in queued]
+        with self._db.lock:
+            if self._closed:
+                return
+            for changes, notifications in rendered:
                 for outgoing, notification in notifications:
-                    if not outgoing.repeat:
-                        log.info("alert %s %s on %s: %s", outgoing.alert.alertname, outgoing.status, outgoing.alert.target,
-                                 notification.summary)
+                    for name in outgoing.notifiers:
+                        self._outbox.stage(name, notification)
+                self._store.stage(changes.saved, changes.deleted)
+            self._write()
+        for _, notifications in rendered:
+            for outgoing, notification in notifications:
+                if not outgoing.repeat:
+                    log.info("alert %s %s on %s: %s", outgoing.alert.alertname, outgoing.status, outgoing.alert.target,
+                             notification.summary)
 
     def _write(self) -> None:
         """One transaction for every staged alert change and notification (the state file's lock held)."""
@@ -303,8 +317,19 @@ class Watchdog:
         elif was_error and result.status != "error":
             log.info("rule %s on %s: probe runs again", result.rule, result.target)
 
-    def _healthy(self) -> bool:
-        return self._scheduler.alive
+    def _healthy(self) -> list[str]:
+        """What is wrong, for /-/healthy (nothing: healthy)."""
+        problems = [] if self._scheduler.alive else ["the scheduler is not running"]
+        if self._running and not self._dispatcher.alive:
+            problems.append("a notifier thread is not running")
+        failing = self._db.failing
+        if failing:
+            problems.append(f"state file {self._db.path}: {failing}")
+        with self._lock:
+            stale = self._book.stale_rules()
+        if stale:
+            problems.append("not evaluated for 2 intervals: " + ", ".join(stale))
+        return problems
 
     def _ready(self) -> bool:
         return self._scheduler.alive and len(self.ledger.results()) == len(self._rules)
