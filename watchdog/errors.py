@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     VIOLATED = 1
     USAGE = 2
     PROBE_ERROR = 3
+    INTERNAL = 4  # watchdog run: a thread of its own died
 
 
 @dataclass(frozen=True, order=True)

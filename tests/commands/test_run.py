@@ -9,6 +9,7 @@ import shlex
 import socket
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import closing
@@ -21,7 +22,10 @@ from run_helpers import (DOCUMENT_FIELDS, FIX, HOOK, INCIDENT, JOBS_TABLE, SECRE
 
 from artifacts.conftest import receiver  # noqa: F401 (the HTTP receiver fixture)
 from artifacts.servers import Receiver, eventually, free_port
-from watchdog import __version__
+from watchdog import Watchdog, __version__
+from watchdog.commands.run import _serve
+from watchdog.errors import ExitCode
+from watchdog.notify import Notification, Notifier
 
 RULE = {"rule": "jobs_stuck", "target": "main"}
 UNUSED_DSN = "postgresql://postgres@127.0.0.1:1/never_connected"
@@ -295,3 +299,25 @@ def test_a_read_only_state_file_exits_2_naming_it(runner: Runner) -> None:
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.splitlines()
     assert line.startswith(f"watchdog: error: cannot use state file {runner.state}: ")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_thread_ends_watchdog_run_with_exit_4(runner: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fails before: the process ran on idle, and SIGTERM was the only way out (exit 0).
+    class Crash(BaseException):
+        pass
+
+    class Crashing(Notifier):
+        name = "crashing"
+
+        def send(self, notification: Notification) -> None:
+            raise Crash()
+
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)  # _serve replaces it; put it back after
+    db = tmp_path / "jobs.db"
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, status TEXT, created_at TEXT)")
+        conn.execute("INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    runner.write(f"sqlite:///{db}", "http://127.0.0.1:1/hook")
+    watchdog = Watchdog.from_file(runner.rules, state=runner.state, listen="127.0.0.1:0", notifiers={"crashing": Crashing()})
+    assert _serve(watchdog, 1.0) == ExitCode.INTERNAL == 4

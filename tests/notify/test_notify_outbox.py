@@ -286,3 +286,33 @@ def test_only_its_own_table_in_a_shared_wal_file(tmp_path: Path, clock: FakeCloc
         tables = {row[0] for row in other.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables - {"sqlite_sequence"} == {"alert_state", "notify_outbox", "state_owner"}
     assert [Notification.from_json(e.notification) for e in Outbox(StateFile(path)).entries("pending", "webhook")] == [numbered(1)]
+
+
+class Clocks:
+    """A wall clock that can step (NTP) and a monotonic one; both advance when the dispatcher sleeps."""
+
+    def __init__(self) -> None:
+        self.wall = FakeClock()
+        self.mono = FakeClock(start=1000.0)
+
+    def sleep(self, seconds: float) -> None:
+        self.wall.sleep(seconds)
+        self.mono.sleep(seconds)
+
+
+def test_a_wall_clock_step_back_does_not_delay_a_retry(tmp_path: Path, server: Server, results: Results) -> None:
+    # Fails before: the retry was due at wall time + backoff; after a step back of 1 h it waited 1 h.
+    clocks = Clocks()
+    server.reply(Reply(503))
+    outbox = Outbox(StateFile(tmp_path / "state.db"), clock=clocks.wall)
+    outbox.enqueue("webhook", numbered(1))
+
+    def step_back(notifier: str, result: str) -> None:
+        results(notifier, result)
+        if result == "retry":
+            clocks.wall.now -= 3600
+
+    Dispatcher(outbox, {"webhook": webhook(server.url)}, on_result=step_back, clock=clocks.wall, sleep=clocks.sleep,
+               monotonic=clocks.mono, rng=random.Random(1)).flush(60)
+    assert results.of() == ["retry", "sent"]
+    assert sum(clocks.mono.slept) <= 1.0

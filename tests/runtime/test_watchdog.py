@@ -7,6 +7,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from datetime import datetime
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,9 @@ from runtime_helpers import HOURLY_RULES, JOBS_RULES, full_disk
 
 from artifacts.servers import Receiver, eventually
 from watchdog import Watchdog
+from watchdog.notify import Notification, Notifier
 from watchdog.probing.connection import Connection, connect
+from watchdog.probing.runner import utc_now
 
 SLOW = """
 version: 1
@@ -225,3 +228,70 @@ def test_healthy_fails_while_the_state_file_cannot_be_written(make_watchdog: Cal
         eventually(lambda: pages(receiver, "jobs_stuck"), "the page, from memory")
     eventually(lambda: health(watchdog)[0] == 200, "healthy again once the file is written (next tick)")
     assert rows(state, "jobs_stuck") == (1, 0)
+
+
+class Monotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_rule_left_unevaluated_pages_rule_stale_and_turns_healthy_red(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
+                                                                        receiver: Receiver) -> None:
+    # Fails before: a rule whose probe hung was skipped at every turn, healthy 200, nobody paged.
+    mono = Monotonic()
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), listen="127.0.0.1:0",
+                             tick_every=0.1, monotonic=mono)
+    watchdog.start()
+    eventually(lambda: watchdog.results(), "the first evaluation")
+    mono.now += 2 * 3600  # two hourly intervals without an evaluation
+    [stale] = eventually(lambda: pages(receiver, "rule_stale"), "the rule_stale page")
+    assert (stale["rule"], stale["target"]) == ("jobs_stuck", "main")
+    status, body = health(watchdog)
+    assert status == 503 and "not evaluated for 2 intervals: jobs_stuck on main" in body
+    watchdog.check()
+    eventually(lambda: pages(receiver, "rule_stale", "resolved"), "its resolve after an evaluation")
+    assert health(watchdog)[0] == 200
+
+
+class Crash(BaseException):
+    """What no `except Exception` catches: a thread that meets it dies."""
+
+
+class Crashing(Notifier):
+    name = "crashing"
+
+    def send(self, notification: Notification) -> None:
+        raise Crash()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_notifier_thread_ends_the_watchdog_loudly(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
+                                                         caplog: pytest.LogCaptureFixture) -> None:
+    # Fails before: the thread died, the daemon ran on and nothing was ever delivered again.
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook="http://127.0.0.1:1/hook"), listen="127.0.0.1:0",
+                             notifiers={"crashing": Crashing()})
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    watchdog.start()
+    assert watchdog.wait_failure(timeout=10) == "the notifier thread died"
+    assert "the notifier thread died; stopping" in caplog.text
+    assert health(watchdog)[0] == 503
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_scheduler_thread_ends_the_watchdog_loudly(make_watchdog: Callable[..., Watchdog], jobs_db: Path) -> None:
+    broken = threading.Event()
+
+    def clock() -> datetime:
+        if broken.is_set():
+            raise Crash()
+        return utc_now()
+
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook="http://127.0.0.1:1/hook"), notifiers={},
+                             clock=clock, tick_every=0.1)
+    watchdog.start()
+    eventually(lambda: watchdog.results(), "the first evaluation")
+    broken.set()  # the scheduler's next tick meets it
+    assert watchdog.wait_failure(timeout=10) == "the scheduler thread died"

@@ -2,10 +2,13 @@
 
 SIGTERM or SIGINT stops it: in-flight probes finish and the outbox is flushed within
 --shutdown-timeout, then it exits 0. Anything not delivered by then waits in the state file.
+A scheduler or notifier thread that dies stops it the same way, with exit code 4 (internal
+error), so that systemd or Kubernetes restarts it instead of it running on idle.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -14,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from watchdog.commands.common import add_config, duration_arg, exit_code
-from watchdog.errors import UsageError
+from watchdog.errors import ExitCode, UsageError
 from watchdog.output import text
 from watchdog.plan import build_plan, config_path
 from watchdog.runtime.address import parse_listen
@@ -80,15 +83,28 @@ def handle(args: argparse.Namespace) -> int:
         release(handler)
 
 
+def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
+    """A thread's uncaught exception, through the scrubbed log rather than raw to stderr."""
+    if args.exc_type is not SystemExit and args.exc_value is not None:
+        logging.getLogger("watchdog.run").critical("thread %s died: %s", getattr(args.thread, "name", "?"),
+                                                   type(args.exc_value).__name__, exc_info=args.exc_value)
+
+
 def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
     stopping = threading.Event()
+    threading.excepthook = _log_thread_crash
 
     def on_signal(signum: int, _frame: object) -> None:
         stopping.set()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
+    def on_failure() -> None:
+        watchdog.wait_failure()
+        stopping.set()
+
     watchdog.start()
+    threading.Thread(target=on_failure, name="watchdog-failure", daemon=True).start()
     stopping.wait()
     # stop() waits for a notifier's request under way (up to its own timeout, 10s) and Python's exit
     # for a probe still running: neither may hold the exit past the deadline. What was not
@@ -97,4 +113,4 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
     overdue.daemon = True
     overdue.start()
     watchdog.stop(shutdown_timeout)
-    return 0
+    return 0 if watchdog.failure is None else ExitCode.INTERNAL

@@ -81,6 +81,10 @@ class Watchdog:
         self._begun = False
         self._running = False
         self._closed = False
+        self._started = False
+        self._failed = threading.Event()  # a thread of ours died: the process must not run on idle
+        self.failure: str | None = None
+        self._supervisor = threading.Thread(target=self._supervise, name="watchdog-supervisor", daemon=True)
 
     @classmethod
     def from_file(cls, path: str | Path, *, env: Mapping[str, str] | None = None, **options: Any) -> Watchdog:
@@ -109,8 +113,9 @@ class Watchdog:
         self._dispatcher.start()
         if self._server:
             self._server.start()
-        self._running = True
+        self._running = self._started = True
         self._scheduler.start()
+        self._supervisor.start()
         log.info("watchdog running %d rule%s on %s; notifiers: %s; metrics: %s; state: %s",
                  len(self._rules), "" if len(self._rules) == 1 else "s", ", ".join(sorted(self._pools)) or "no target",
                  ", ".join(sorted(self._notifiers)) or "none",
@@ -142,6 +147,7 @@ class Watchdog:
         if self._closed:
             return
         deadline = time.monotonic() + timeout
+        self._running = False  # the supervisor's cue: threads ending now are not a crash
         self._scheduler.stop()
         with self._lock:
             inflight = set(self._inflight)
@@ -150,7 +156,7 @@ class Watchdog:
             log.warning("stopping with %d probe(s) still running; their results are dropped", len(late))
         for workers in self._workers.values():
             workers.shutdown(wait=False, cancel_futures=True)
-        if self._running:
+        if self._started:
             self._dispatcher.stop(flush_deadline=max(0.0, deadline - time.monotonic()))
         self.close()
 
@@ -160,9 +166,10 @@ class Watchdog:
             if self._closed:
                 return
             self._closed = True
-        if self._server and self._running:
+        if self._server and self._started:
             self._server.stop()
         self._running = False
+        self._failed.set()  # ends the supervisor
         for pool in self._pools.values():
             pool.close()
         self._db.close()
@@ -317,9 +324,27 @@ class Watchdog:
         elif was_error and result.status != "error":
             log.info("rule %s on %s: probe runs again", result.rule, result.target)
 
+    def wait_failure(self, timeout: float | None = None) -> str | None:
+        """Block until a thread of the running watchdog dies (or it is closed, or `timeout`); returns
+        what died. `watchdog run` then exits non-zero, so systemd or Kubernetes restarts it."""
+        self._failed.wait(timeout)
+        return self.failure
+
+    def _supervise(self, every: float = 0.5) -> None:
+        """While running: a scheduler or notifier thread that died ends the watchdog loudly."""
+        while not self._failed.wait(every):
+            dead = [name for name, alive in (("scheduler", self._scheduler.alive), ("notifier", self._dispatcher.alive))
+                    if not alive]
+            if dead and self._running:
+                self.failure = f"the {' and '.join(dead)} thread died"
+                log.critical("%s; stopping, so that the supervisor (systemd, Kubernetes) restarts watchdog", self.failure)
+                self._failed.set()
+
     def _healthy(self) -> list[str]:
         """What is wrong, for /-/healthy (nothing: healthy)."""
-        problems = [] if self._scheduler.alive else ["the scheduler is not running"]
+        problems = [self.failure] if self.failure else []
+        if not self._scheduler.alive:
+            problems.append("the scheduler is not running")
         if self._running and not self._dispatcher.alive:
             problems.append("a notifier thread is not running")
         failing = self._db.failing
