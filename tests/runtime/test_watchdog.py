@@ -1,6 +1,7 @@
 """The embedding API on real SQLite and a real HTTP receiver: check(), deliver(), start()/stop()."""
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 import time
@@ -295,3 +296,60 @@ def test_a_dead_scheduler_thread_ends_the_watchdog_loudly(make_watchdog: Callabl
     eventually(lambda: watchdog.results(), "the first evaluation")
     broken.set()  # the scheduler's next tick meets it
     assert watchdog.wait_failure(timeout=10) == "the scheduler thread died"
+
+
+HUGE = """
+version: 1
+targets:
+  main: {{dsn: "sqlite:///{db}"}}
+defaults: {{interval: 1h}}
+notify:
+  webhook: {{url: "{hook}"}}
+rules:
+  - name: huge_rows
+    check: sql
+    samples: 25
+    query: "SELECT id, printf('%.*c', 2000000, 'x') AS payload FROM jobs"
+    summary: "{{{{ samples }}}}"
+"""
+
+
+def test_huge_samples_are_capped_with_a_visible_mark_in_pages_logs_and_state(
+        make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Fails before: 25 rows of 2 MB made a 50 MB webhook body, state row and log line.
+    caplog.set_level(logging.INFO, logger="watchdog")
+    state = tmp_path / "state.db"
+    for _ in range(24):
+        sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now'))")
+    watchdog = make_watchdog(HUGE.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    watchdog.check()
+    watchdog.deliver(5)
+    [delivery] = [d for d in receiver.deliveries if d.path == "/hook"]
+    assert len(delivery.raw) < 100_000
+    page = delivery.body
+    assert page["violations"] == 25 and len(page["samples"]) == 21
+    assert page["samples"][0]["payload"].endswith("… [truncated: 2000000 characters]")
+    assert page["samples"][-1] == {"truncated": "5 more rows not shown"}
+    assert "truncated" in page["summary"] and len(page["summary"]) < 5000
+    assert "alert huge_rows firing on main" in caplog.text
+    assert max(len(r.getMessage()) for r in caplog.records) < 5000
+    with closing(sqlite3.connect(state)) as conn:
+        assert max(len(row[0]) for row in conn.execute("SELECT evidence FROM alert_state")) < 100_000
+
+
+def test_the_state_file_is_written_when_an_alert_changes_not_at_every_evaluation(
+        make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, tmp_path: Path) -> None:
+    # Fails before: a firing alert and its samples were rewritten at every evaluation.
+    state = tmp_path / "state.db"
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    watchdog.check()
+    with closing(sqlite3.connect(state)) as other:
+        version = other.execute("PRAGMA data_version").fetchone()  # moves when another connection commits
+        for _ in range(3):
+            watchdog.check()
+        assert other.execute("PRAGMA data_version").fetchone() == version
+        sql(jobs_db, "UPDATE jobs SET status = 'done'")
+        watchdog.check()
+        assert other.execute("PRAGMA data_version").fetchone() != version

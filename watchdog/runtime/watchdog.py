@@ -27,6 +27,7 @@ from watchdog.runtime.alerts import AlertBook, Changes
 from watchdog.runtime.compose import compose
 from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.ledger import Ledger
+from watchdog.runtime.limits import cap_result
 from watchdog.runtime.metrics import registry_for
 from watchdog.runtime.pool import Connector, Pool, TargetUnreachable
 from watchdog.runtime.schedule import Scheduler, Unit, plan_units
@@ -237,7 +238,9 @@ class Watchdog:
         """Ledger first (metrics), then the alert lifecycle.
 
         `attempt`: whether a connection to the target worked (None: none was tried, the pool answered
-        from a recent failure); `down`: why the target is unreachable, when it is."""
+        from a recent failure); `down`: why the target is unreachable, when it is. Results are capped
+        here (watchdog.runtime.limits), for metrics, logs, pages and the state file alike."""
+        results = [cap_result(result) for result in results]
         for result in results:
             previous = self.ledger.record(result)
             if down is None:  # an unreachable target is logged once, not once per rule
