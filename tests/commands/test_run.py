@@ -321,3 +321,15 @@ def test_a_dead_thread_ends_watchdog_run_with_exit_4(runner: Runner, tmp_path: P
     runner.write(f"sqlite:///{db}", "http://127.0.0.1:1/hook")
     watchdog = Watchdog.from_file(runner.rules, state=runner.state, listen="127.0.0.1:0", notifiers={"crashing": Crashing()})
     assert _serve(watchdog, 1.0) == ExitCode.INTERNAL == 4
+
+
+def test_a_second_watchdog_on_the_same_state_file_refuses_to_start(runner: Runner) -> None:
+    # Fails before: both ran, and both paged every alert.
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    first = runner.start()
+    second = runner.run("--listen", f"127.0.0.1:{free_port()}")
+    assert second.returncode == 2, second.stderr
+    assert second.stderr == (f"watchdog: error: state file {runner.state} is in use by another watchdog "
+                             f"(pid {first.process.pid} on {socket.gethostname()}); each process needs a state file of its own\n")
+    assert terminate(first) == 0
+    assert runner.run("--once").returncode == 3  # free again once the first has stopped
