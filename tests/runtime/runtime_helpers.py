@@ -46,7 +46,7 @@ rules:
     table: jobs
 """
 
-HOURLY_RULES = """
+HOURLY = """
 version: 1
 targets:
   main: {{dsn: "sqlite:///{db}"}}
@@ -54,7 +54,18 @@ defaults: {{interval: 1h}}
 notify:
   webhook: {{url: "{hook}"}}
 rules:
-""" + JOBS_STUCK
+"""
+HOURLY_RULES = HOURLY + JOBS_STUCK
+
+
+class Monotonic:
+    """A monotonic clock that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 @contextmanager

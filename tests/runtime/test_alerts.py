@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
-from runtime_helpers import result, rule
+from runtime_helpers import Monotonic, result, rule
 
 from watchdog.probing.runner import utc_now
 from watchdog.runtime.alerts import PROBE_FAILING, RULE_STALE, TARGET_DOWN, AlertBook, Changes
@@ -123,16 +123,6 @@ def test_alerts_of_rules_removed_from_the_file_are_resolved_and_forgotten(clock:
     changes = after.retire(utc_now())
     assert sent(changes) == [("gone", "resolved", ("webhook", "alertmanager"))]
     assert {a.alertname for a in after.alerts} == {"jobs_stuck", TARGET_DOWN}
-
-
-class Monotonic:
-    """A monotonic clock that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def test_a_wall_clock_step_back_delays_neither_for_nor_repeats(clock: FrozenDateTimeFactory) -> None:

@@ -17,7 +17,7 @@ import pytest
 from conftest import sql
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from runtime_helpers import HOURLY_RULES, JOBS_RULES, full_disk
+from runtime_helpers import HOURLY, HOURLY_RULES, JOBS_RULES, Monotonic, full_disk
 
 from artifacts.servers import Receiver, eventually
 from watchdog import Watchdog
@@ -231,14 +231,6 @@ def test_healthy_fails_while_the_state_file_cannot_be_written(make_watchdog: Cal
     assert rows(state, "jobs_stuck") == (1, 0)
 
 
-class Monotonic:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_rule_left_unevaluated_pages_rule_stale_and_turns_healthy_red(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
                                                                         receiver: Receiver) -> None:
     # Fails before: a rule whose probe hung was skipped at every turn, healthy 200, nobody paged.
@@ -298,15 +290,7 @@ def test_a_dead_scheduler_thread_ends_the_watchdog_loudly(make_watchdog: Callabl
     assert watchdog.wait_failure(timeout=10) == "the scheduler thread died"
 
 
-HUGE = """
-version: 1
-targets:
-  main: {{dsn: "sqlite:///{db}"}}
-defaults: {{interval: 1h}}
-notify:
-  webhook: {{url: "{hook}"}}
-rules:
-  - name: huge_rows
+HUGE = HOURLY + """  - name: huge_rows
     check: sql
     samples: 25
     query: "SELECT id, printf('%.*c', 2000000, 'x') AS payload FROM jobs"
