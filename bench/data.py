@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from watchdog.compiler.dialect import DIALECTS
+from watchdog.dialects import DIALECTS
 from watchdog.demo.schema import TABLES, create_statements
 
 SPAN = "365 days"  # how far back the data goes; rows are spread evenly over it

@@ -17,7 +17,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import freezegun
 import pytest
+
+# pytest times each phase through the `perf_counter` its `_pytest.timing` module imported; freezegun
+# replaces such references in every loaded module while time is frozen, so `--durations` showed 0 s
+# or the epoch. Left out of freezing, pytest reports real durations; the code under test stays frozen.
+freezegun.configure(extend_ignore_list=["_pytest.timing"])
 
 LOCAL_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 

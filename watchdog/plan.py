@@ -12,7 +12,7 @@ from pathlib import Path
 from watchdog.catalogue.registry import Registry
 from watchdog.compiler.compiler import compile_rule
 from watchdog.compiler.context import TemplateFailure
-from watchdog.compiler.dialect import DIALECTS, Dialect
+from watchdog.dialects import DIALECTS, Dialect
 from watchdog.compiler.probe import Probe
 from watchdog.config.loader import load
 from watchdog.config.model import Rule, RuleFile, Target

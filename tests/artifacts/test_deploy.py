@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from artifacts.tools import ROOT, run_tool
-from watchdog.config.envexpand import references
+from watchdog.validation.envexpand import references
 from watchdog.plan import build_plan
 
 UNIT = ROOT / "deploy" / "systemd" / "watchdog.service"

@@ -1,7 +1,7 @@
 import pytest
 
-from watchdog.config.durations import format_duration, parse_duration
-from watchdog.config.envexpand import MissingVariable, expand
+from watchdog.model.durations import format_duration, parse_duration
+from watchdog.validation.envexpand import MissingVariable, expand
 
 
 @pytest.mark.parametrize("text,seconds", [("30s", 30), ("5m", 300), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("500ms", 0.5), ("0", 0)])

@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -15,7 +14,7 @@ import psycopg
 import pytest
 
 from watchdog.commands.demo import EXAMPLE_RULES
-from watchdog.compiler.dialect import POSTGRESQL, SQLITE
+from watchdog.dialects import POSTGRESQL, SQLITE
 from watchdog.demo.incidents import SEEDS, dataset
 from watchdog.demo.load import LoadError, load
 from watchdog.demo.schema import TABLES, create_statements
@@ -40,13 +39,26 @@ def test_demo_builds_every_incident_and_exits_1(tmp_path):
     assert list(tmp_path.iterdir()) == []  # the temporary database is gone
 
 
+def renamed_rules(path: Path, name: str) -> Path:
+    """The example rule file with its seed-004 rule renamed: output naming `name` proves this file ran."""
+    text = RULES.read_text()
+    assert text.count("name: sitemap_jobs_pending\n") == 1
+    path.write_text(text.replace("name: sitemap_jobs_pending\n", f"name: {name}\n"))
+    return path
+
+
 def test_demo_finds_rules_yaml_like_the_other_commands(tmp_path):
-    shutil.copy(RULES, tmp_path / "rules.yaml")
-    assert demo(cwd=tmp_path).returncode == 1
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    env = {**os.environ, "WATCHDOG_CONFIG": str(RULES)}
-    assert demo(cwd=elsewhere, env=env).returncode == 1
+    renamed_rules(tmp_path / "rules.yaml", "pending_in_cwd")
+    run = demo(cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert re.search(r"^pending_in_cwd\s+main\s+\w+\s+VIOLATED", run.stdout, re.MULTILINE), run.stdout
+    assert not re.search(r"^sitemap_jobs_pending\s", run.stdout, re.MULTILINE)
+    # $WATCHDOG_CONFIG comes before ./rules.yaml, as for the other commands.
+    env = {**os.environ, "WATCHDOG_CONFIG": str(renamed_rules(tmp_path / "env.yaml", "pending_in_env"))}
+    run = demo(cwd=tmp_path, env=env)
+    assert run.returncode == 1, run.stderr
+    assert re.search(r"^pending_in_env\s+main\s+\w+\s+VIOLATED", run.stdout, re.MULTILINE), run.stdout
+    assert "pending_in_cwd" not in run.stdout
 
 
 def test_demo_without_a_rule_file_at_hand_runs_the_example_the_package_carries(tmp_path):

@@ -44,7 +44,7 @@ CASES = {
     """, {
         "digest_ran_ms": {"status": "ok", "value": 60},
         "digest_ran_30s": {"violations": 1, "value": 60},
-        "started_short_lookback": {"violations": 1, "value": None, "samples": [{"rows_in_lookback": 0}]},
+        "started_short_lookback": {"violations": 1, "value": None, "samples": []},
         "never_logged": {"violations": 1, "value": None},
     }),
     "allowlist": (ALL, """

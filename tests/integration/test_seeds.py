@@ -39,7 +39,7 @@ INCIDENTS = {
             {"env": "staging", "run_at_ms": SLOTS_MS[0], "status": "success"}]},
     },
     "001": {
-        "reply_scheduler_started": {"violations": 1, "value": 3900, "samples": [{"rows_in_lookback": 8}]},
+        "reply_scheduler_started": {"violations": 1, "value": 3900, "samples": []},
         "reply_permit_pipeline_source": {"violations": 2, "samples": [
             {"permit_id": "permit-tiered_scheduler-20", "pipeline_source": "tiered_scheduler"},
             {"permit_id": "permit-tiered_scheduler-50", "pipeline_source": "tiered_scheduler"}]},

@@ -8,8 +8,8 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import datetime
 from contextlib import closing
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from runtime_helpers import HOURLY, HOURLY_RULES, JOBS_RULES, Monotonic, full_disk
 
 from artifacts.servers import Receiver, eventually
+from jobs_rule import JOBS_STUCK
 from watchdog import Watchdog
 from watchdog.notify import Notification, Notifier
 from watchdog.probing.connection import Connection, connect
-from watchdog.probing.runner import utc_now
+from watchdog.evaluation.execute import utc_now
 
 SLOW = """
 version: 1
@@ -58,6 +59,36 @@ def test_check_evaluates_every_rule_once_and_deliver_sends_each_change_once(make
     resolved = receiver.at("/hook")[-1]
     assert (resolved["status"], resolved["fingerprint"], resolved["starts_at"]) == ("resolved", firing["fingerprint"], firing["starts_at"])
     assert resolved["ends_at"] is not None
+
+
+REPEATING = """
+version: 1
+targets:
+  main: {{dsn: "sqlite:///{db}"}}
+notify:
+  webhook: {{url: "{hook}"}}
+rules:
+""" + JOBS_STUCK + """    repeat_interval: 1h
+"""
+
+
+def test_a_firing_alert_sends_nothing_more_until_its_repeat_interval(make_watchdog: Callable[..., Watchdog],
+                                                                    jobs_db: Path, receiver: Receiver) -> None:
+    now, mono = [datetime.now(timezone.utc)], Monotonic()  # repeats are timed on the monotonic clock
+    watchdog = make_watchdog(REPEATING.format(db=jobs_db, hook=f"{receiver.url}/hook"), clock=lambda: now[0], monotonic=mono)
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+
+    def evaluate_after(minutes: int) -> list[str]:
+        now[0] += timedelta(minutes=minutes)
+        mono.now += minutes * 60
+        watchdog.check()
+        watchdog.deliver(5)
+        return [document["status"] for document in receiver.at("/hook")]
+
+    assert evaluate_after(0) == ["firing"]
+    for _ in range(5):  # 50 minutes of evaluations, still violated
+        assert evaluate_after(10) == ["firing"]
+    assert evaluate_after(10) == ["firing", "firing"]  # the hour is up: one repeat
 
 
 class Tracking:

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from watchdog.errors import ExitCode, UsageError
-from watchdog.config.durations import parse_duration
+from watchdog.model.durations import parse_duration
 from watchdog.results.model import Result
 
 

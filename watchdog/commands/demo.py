@@ -19,7 +19,8 @@ from watchdog.errors import ExitCode
 from watchdog.output import jsonfmt, text
 from watchdog.plan import build_plan, config_path
 from watchdog.probing.dsn import redact
-from watchdog.probing.runner import evaluate, utc_now
+from watchdog.commands.check import run_until_held
+from watchdog.evaluation.execute import utc_now
 
 RENDERERS = {"text": text.render, "json": jsonfmt.render}
 # The project's top-level rules.yaml, installed with the package (a link to it in a checkout).
@@ -60,7 +61,7 @@ def handle(args: argparse.Namespace) -> int:
         for seed in SEEDS:
             print(f"  seed {seed.id}  {', '.join(seed.tables)}: {seed.story}", file=log)
         print(f"Running {len(plan.probes)} rules from {plan.rule_file.path}:\n", file=log, flush=True)
-        results = evaluate(plan.probes, plan.targets, secrets=plan.secrets)
+        results = run_until_held(plan, wait=None, every=0.0)
         sys.stdout.write(RENDERERS[args.format](results))
         return exit_code(results)
 

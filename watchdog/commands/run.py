@@ -99,6 +99,7 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
+
     def on_failure() -> None:
         watchdog.wait_failure()
         stopping.set()
@@ -106,11 +107,13 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
     watchdog.start()
     threading.Thread(target=on_failure, name="watchdog-failure", daemon=True).start()
     stopping.wait()
+    code = ExitCode.OK if watchdog.failure is None else ExitCode.INTERNAL
     # stop() waits for a notifier's request under way (up to its own timeout, 10s) and Python's exit
     # for a probe still running: neither may hold the exit past the deadline. What was not
     # delivered stays in the state file and goes out after the restart.
-    overdue = threading.Timer(shutdown_timeout + 1.0, os._exit, (0,))
+    overdue = threading.Timer(shutdown_timeout + 1.0, os._exit, (int(code),))
     overdue.daemon = True
     overdue.start()
     watchdog.stop(shutdown_timeout)
-    return 0 if watchdog.failure is None else ExitCode.INTERNAL
+    overdue.cancel()  # stopped in time: the process ends on its own (an embedding caller lives on)
+    return code

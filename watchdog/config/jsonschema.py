@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from watchdog.catalogue.registry import Registry
-from watchdog.config.fields import object_schema
+from watchdog.validation.fields import object_schema
 from watchdog.config.loader import rule_fields
 from watchdog.config.spec import top_fields
 

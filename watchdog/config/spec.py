@@ -1,7 +1,7 @@
 """The rule file's own keys: targets, defaults, notify and the keys common to every rule."""
 from __future__ import annotations
 
-from watchdog.config.fields import (
+from watchdog.validation.fields import (
     Bool, Duration, Enum, Field, Filter, Identifier, Int, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
 )
 
@@ -10,12 +10,20 @@ TIME_UNITS = ("timestamp", "s", "ms")
 RULE_NAME = r"[a-z][a-z0-9_]*"
 
 
+#: The defaults of a rule's keys (under `defaults:` a file may change them) and of a target's: the one
+#: place they are set; the loader, the model's dataclasses and the JSON Schema all read them from here.
+DEFAULTS = {"interval": 60.0, "for": 0.0, "severity": "warning", "samples": 5, "repeat_interval": 4 * 3600.0,
+            "error_threshold": 3, "time_unit": "timestamp", "enabled": True}
+TARGET_DEFAULTS = {"statement_timeout": 5.0, "connect_timeout": 5.0, "pool_size": 2}
+
+
 def target_field() -> Obj:
     return Obj(doc="A database to probe.", fields={
         "dsn": Str(required=True, doc="postgresql://... or sqlite:///path; ${VAR} is expanded."),
-        "statement_timeout": Duration(default=5.0, doc="Per-probe time limit on this target."),
-        "connect_timeout": Duration(default=5.0, doc="Time limit to open a connection."),
-        "pool_size": Int(default=2, minimum=1, maximum=64, doc="Connections `watchdog run` keeps to this target."),
+        "statement_timeout": Duration(default=TARGET_DEFAULTS["statement_timeout"], doc="Per-probe time limit on this target."),
+        "connect_timeout": Duration(default=TARGET_DEFAULTS["connect_timeout"], doc="Time limit to open a connection."),
+        "pool_size": Int(default=TARGET_DEFAULTS["pool_size"], minimum=1, maximum=64,
+                         doc="Connections to this target, at most: probes of one target run this many at a time."),
     })
 
 
@@ -34,8 +42,6 @@ def schedule_fields() -> dict[str, Field]:
     }
 
 
-DEFAULTS = {"interval": 60.0, "for": 0.0, "severity": "warning", "samples": 5, "repeat_interval": 4 * 3600.0, "error_threshold": 3}
-
 
 def common_rule_fields() -> dict[str, Field]:
     return {
@@ -45,14 +51,14 @@ def common_rule_fields() -> dict[str, Field]:
         "where": Filter(doc="column: value | [values] | {op: value}; op in = != < <= > >= in not_in is_null."),
         "where_sql": Str(doc="A trusted raw SQL condition, ANDed with `where`."),
         "time_column": Identifier(doc="The column windows and ages are measured on."),
-        "time_unit": Enum(choices=TIME_UNITS, doc="How time columns are stored: timestamp, epoch s or epoch ms."),
+        "time_unit": Enum(choices=TIME_UNITS, default=DEFAULTS["time_unit"], doc="How time columns are stored: timestamp, epoch s or epoch ms."),
         "window": Duration(doc="Only rows whose time_column is within this window count."),
         **schedule_fields(),
         "summary": Template(doc="jinja2 one-liner for alerts; sees the rule and its result."),
         "description": Template(doc="jinja2 text for alerts."),
         "runbook_url": Str(),
         "tags": StrList(doc="Select rules with `watchdog check --tag`."),
-        "enabled": Bool(default=True),
+        "enabled": Bool(default=DEFAULTS["enabled"]),
     }
 
 

@@ -8,7 +8,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from watchdog.compiler.dialect import POSTGRESQL, SQLITE, Dialect
+from watchdog.dialects import POSTGRESQL, SQLITE, Dialect
 from watchdog.demo.incidents import Rows
 from watchdog.demo.schema import BY_NAME, create_statements, drop_statements
 from watchdog.probing.dsn import DsnError, dialect_of, redact, scrub, secrets_of, sqlite_path

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from watchdog.compiler.dialect import Dialect
+from watchdog.dialects import Dialect
 
 # Logical column type -> (PostgreSQL, SQLite).
 TYPES = {

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
 import sqlite3
 import time
 import urllib.parse
@@ -11,13 +13,27 @@ from watchdog.probing.dsn import DsnError, dialect_of, sqlite_path
 
 
 class ProbeFailure(Exception):
-    """A probe could not run; the message is one line, safe to show, without secrets."""
+    """A probe could not run; the message is one line, safe to show, without secrets.
+
+    `kind` says what failed: `sql` (the statement: a batch that fails so is split), `timeout`
+    (statement_timeout), `connection` (the session is gone or was never had)."""
+
+    def __init__(self, message: str, kind: str = "sql") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Connection(Protocol):
     broken: bool
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]: ...
+
+    def cancel(self) -> None:
+        """Ask the database to stop the statement under way (from another thread)."""
+
+    def abort(self) -> None:
+        """Give up on a database that does not answer at all: the statement under way fails at once
+        and the connection is broken (from another thread)."""
 
     def close(self) -> None: ...
 
@@ -53,7 +69,7 @@ class PostgresConnection:
                 connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
         except psycopg.Error as exc:
-            raise ProbeFailure(f"cannot connect: {_one_line(exc)}") from None
+            raise ProbeFailure(f"cannot connect: {_one_line(exc)}", "connection") from None
         self.broken = False
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
@@ -68,12 +84,28 @@ class PostgresConnection:
                 if guarded and not self._conn.closed:
                     self._conn.execute(f"SET default_transaction_read_only = on; SET statement_timeout = {self._timeout_ms}")
         except psycopg.errors.QueryCanceled:
-            raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)") from None
+            raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)", "timeout") from None
         except psycopg.OperationalError as exc:
             self.broken = self._conn.closed or self._conn.broken
-            raise ProbeFailure(f"database error: {_one_line(exc)}") from None
+            raise ProbeFailure(f"database error: {_one_line(exc)}", "connection") from None
         except psycopg.Error as exc:
             raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
+
+    def cancel(self) -> None:
+        try:
+            self._conn.cancel()
+        except self._psycopg.Error:  # the session is gone already: nothing to cancel
+            pass
+
+    def abort(self) -> None:
+        """Shut the socket down under libpq: its wait returns at once, the query fails, and a frozen
+        server (which would not even answer a cancel request) cannot hold the probe forever."""
+        self.broken = True
+        try:
+            with socket.socket(fileno=os.dup(self._conn.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, self._psycopg.Error):
+            pass
 
     def close(self) -> None:
         self._conn.close()
@@ -90,7 +122,7 @@ class SqliteConnection:
             self._conn.execute("PRAGMA query_only = ON")
             self._conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise ProbeFailure(f"cannot open SQLite database '{path}': {_one_line(exc)}") from None
+            raise ProbeFailure(f"cannot open SQLite database '{path}': {_one_line(exc)}", "connection") from None
         self._conn.row_factory = sqlite3.Row
         self.broken = False
 
@@ -101,12 +133,18 @@ class SqliteConnection:
             return [dict(row) for row in self._conn.execute(sql, params).fetchall()]
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
-                raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)") from None
+                raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)", "timeout") from None
             raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
         except sqlite3.Error as exc:
             raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
         finally:
             self._conn.set_progress_handler(None, 0)
+
+    def cancel(self) -> None:
+        self._conn.interrupt()
+
+    def abort(self) -> None:
+        self._conn.interrupt()
 
     def close(self) -> None:
         self._conn.close()

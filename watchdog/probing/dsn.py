@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from watchdog.compiler.dialect import DIALECTS, Dialect
+from watchdog.dialects import DIALECTS, Dialect
 
 _SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
 # The password of a URL as urllib splits one (user up to the first ':', host after the last '@'),

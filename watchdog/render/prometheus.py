@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from watchdog.config.durations import format_duration
+from watchdog.model.durations import format_duration
 from watchdog.config.model import Rule
 from watchdog.render.gotemplate import translate, violations_selector
 

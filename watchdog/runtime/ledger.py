@@ -52,6 +52,7 @@ class Snapshot:
     rules: tuple[RuleLine, ...]
     targets: dict[str, bool]
     notifications: dict[tuple[str, str], int]
+    splits: dict[str, int]
     state_errors: int = 0
 
 
@@ -64,6 +65,7 @@ class Ledger:
         self._rules = {(r.name, r.target): RuleLine(r) for r in rules}
         self._targets: dict[str, bool] = {}
         self._notifications = {(n, result): 0 for n in notifiers for result in NOTIFY_RESULTS}
+        self._splits = {line.rule.target: 0 for line in self._rules.values()}
         self._state_errors = 0
 
     def record(self, result: Result) -> Result | None:
@@ -91,6 +93,12 @@ class Ledger:
             self._rules[(rule, target)].skipped += 1
         self.changed.set()
 
+    def batch_split(self, target: str) -> None:
+        """A batch query of `target` failed and was split into its rules' own probes."""
+        with self._lock:
+            self._splits[target] = self._splits.get(target, 0) + 1
+        self.changed.set()
+
     def notified(self, notifier: str, result: str) -> None:
         with self._lock:
             key = (notifier, result)
@@ -113,4 +121,4 @@ class Ledger:
             lines = tuple(RuleLine(line.rule, line.latest, line.last_ran, line.errors, line.skipped,
                                    Histogram(list(line.durations.counts), line.durations.total))
                           for line in self._rules.values())
-            return Snapshot(lines, dict(self._targets), dict(self._notifications), self._state_errors)
+            return Snapshot(lines, dict(self._targets), dict(self._notifications), dict(self._splits), self._state_errors)

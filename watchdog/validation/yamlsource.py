@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from watchdog.config.envexpand import MissingVariable, expand
+from watchdog.validation.envexpand import MissingVariable, expand
 from watchdog.errors import Location, Problem
 
 

@@ -14,14 +14,14 @@ from datetime import datetime
 from typing import Any
 
 from watchdog.compiler.batch import Batch
-from watchdog.compiler.dialect import Dialect
 from watchdog.compiler.probe import Probe, bind_params
 from watchdog.config.model import Rule
+from watchdog.dialects import Dialect
+from watchdog.evaluation.units import members
+from watchdog.model.conditions import Missing, equality_columns, range_column
 from watchdog.probing.connection import Connection
-from watchdog.probing.runner import members
 
 LARGE_TABLE = 10_000
-INDEXABLE_OPS = ("=", "in", "is_null")
 _SQLITE_SCAN = re.compile(r"^(SCAN|SEARCH) (?:TABLE )?(\S+)(?: AS \S+)?(?: USING (?:COVERING |INTEGER PRIMARY KEY )?(?:INDEX )?(\S+)?)?")
 
 
@@ -35,6 +35,10 @@ class Scan:
     rows: float | None = None
     cost: float | None = None
     schema: str | None = None
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.schema}.{self.relation}" if self.schema else self.relation
 
     @property
     def sequential(self) -> bool:
@@ -55,6 +59,7 @@ class Explanation:
     scans: tuple[Scan, ...]
     total_cost: float | None
     advice: tuple[Advice, ...]
+    notes: tuple[str, ...] = ()
 
 
 def explain_item(conn: Connection, item: Batch | Probe, now: datetime, timeout: float, large: int = LARGE_TABLE) -> Explanation:
@@ -63,6 +68,7 @@ def explain_item(conn: Connection, item: Batch | Probe, now: datetime, timeout: 
     dialect = probes[0].dialect
     params = bind_params(item.params, dialect, now)
     guarded = any(p.guarded for p in probes)
+    relations = {alias: table for p in probes for alias, table in p.relations.items()}
     if dialect.name == "postgresql":
         [row] = conn.query(f"EXPLAIN (FORMAT JSON, VERBOSE) {item.sql}", params, timeout, guarded)
         root = row["QUERY PLAN"][0]["Plan"]
@@ -70,16 +76,28 @@ def explain_item(conn: Connection, item: Batch | Probe, now: datetime, timeout: 
     else:
         rows = conn.query(f"EXPLAIN QUERY PLAN {item.sql}", params, timeout, guarded)
         tables = {r["name"] for r in conn.query("SELECT name FROM sqlite_master WHERE type = 'table'", {}, timeout, False)}
-        found = (_sqlite_scan(str(r["detail"])) for r in rows if _SQLITE_SCAN.match(str(r["detail"])))
+        found = (_sqlite_scan(str(r["detail"]), relations) for r in rows if _SQLITE_SCAN.match(str(r["detail"])))
         scans, total = tuple(scan for scan in found if scan.relation in tables), None  # not CTEs or subqueries
-    advice = []
+    advice: dict[str, Advice] = {}
     for scan in scans:
-        if not scan.sequential:
+        if not scan.sequential or scan.qualified in advice:
             continue
         size = _table_rows(conn, dialect.name, scan, timeout)
         if size >= large:
-            advice.append(Advice(scan.relation, size, suggest_index(scan.relation, [p.rule for p in probes], dialect)))
-    return Explanation(tuple(p.rule for p in probes), dialect.name, scans, total, tuple(advice))
+            advice[scan.qualified] = Advice(scan.relation, size, suggest_index(scan, [p for p in probes], dialect))
+    return Explanation(tuple(p.rule for p in probes), dialect.name, scans, total, tuple(advice.values()), batch_notes(item))
+
+
+def batch_notes(item: Batch | Probe) -> tuple[str, ...]:
+    """What a batch decided at compile time: one scan, which conditions it shares, and that each
+    member's where_sql stays that member's own filter."""
+    if not isinstance(item, Batch):
+        return ()
+    notes = [f"one scan of {item.members[0].rule.table} for {len(item.members)} rules"]
+    for probe in item.members:
+        if probe.rule.where_sql:
+            notes.append(f"{probe.rule.name}: where_sql kept as this rule's own filter in the batch")
+    return tuple(notes)
 
 
 def _pg_scans(node: Mapping[str, Any]) -> Iterator[Scan]:
@@ -99,11 +117,14 @@ def _bitmap_indexes(node: Mapping[str, Any]) -> Iterator[str]:
             yield from _bitmap_indexes(child)
 
 
-def _sqlite_scan(detail: str) -> Scan:
+def _sqlite_scan(detail: str, relations: Mapping[str, str]) -> Scan:
+    """A plan line as a Scan; an alias the probe gave a table (`SCAN c`) is read as that table."""
     match = _SQLITE_SCAN.match(detail)
     assert match is not None  # filtered by the caller
     index = match[3] if "INDEX" in detail or "PRIMARY KEY" in detail else None
-    return Scan(match[1], match[2], index)
+    name = relations.get(match[2], match[2])
+    schema, _, relation = name.rpartition(".")
+    return Scan(match[1], relation, index, schema=schema or None)
 
 
 def _table_rows(conn: Connection, dialect: str, scan: Scan, timeout: float) -> float:
@@ -117,25 +138,29 @@ def _table_rows(conn: Connection, dialect: str, scan: Scan, timeout: float) -> f
     return float(row["n"] or 0)
 
 
-def suggest_index(relation: str, rules: Iterable[Rule], dialect: Dialect) -> str | None:
+def suggest_index(scan: Scan, probes: Iterable[Probe], dialect: Dialect) -> str | None:
     """Equality columns first, then the column compared with a cutoff: the shape a B-tree range scan
-    wants. CONCURRENTLY on PostgreSQL, so building it does not block the scheduler's writes."""
-    for rule in rules:
-        columns = list(dict.fromkeys(_index_columns(relation, rule)))
+    wants, read from the probes' conditions (data, never SQL text)."""
+    for probe in probes:
+        table, columns = _index_columns(scan, probe)
+        columns = list(dict.fromkeys(columns))
         if columns:
-            name = dialect.quote(f"{relation}_{'_'.join(columns)}_idx")
-            how = "CREATE INDEX CONCURRENTLY" if dialect.name == "postgresql" else "CREATE INDEX"
-            return f"{how} {name} ON {dialect.quote(relation)} ({', '.join(dialect.quote(c) for c in columns)});"
+            return dialect.create_index(f"{table.rpartition('.')[2]}_{'_'.join(columns)}_idx", table, columns)
     return None
 
 
-def _index_columns(relation: str, rule: Rule) -> list[str]:
-    child = rule.params.get("child")
-    if isinstance(child, Mapping) and child.get("table") == relation and relation != rule.table:
-        on = child.get("on")
-        return list(on.values()) if isinstance(on, Mapping) else [str(on)] if on else []
-    if rule.table != relation:
-        return []
-    equal = [c.column for c in rule.where if c.op in INDEXABLE_OPS]
-    time = rule.params.get("heartbeat_column") or rule.time_column
-    return [*equal, *([time] if time else [])]
+def _same_table(scan: Scan, table: str) -> bool:
+    schema, _, name = table.rpartition(".")
+    return name == scan.relation and (not schema or scan.schema in (None, schema))
+
+
+def _index_columns(scan: Scan, probe: Probe) -> tuple[str, list[str]]:
+    """(table, columns) an index on the scanned relation should have for this probe."""
+    rule, conditions = probe.rule, probe.conditions
+    for cond in (p for c in conditions for p in c.walk()):
+        if isinstance(cond, Missing) and _same_table(scan, cond.table) and cond.table != rule.table:
+            return cond.table, [pair.child for pair in cond.on] + equality_columns(cond.where, cond.alias)
+    if rule.table is None or not _same_table(scan, rule.table):
+        return "", []
+    time = range_column(conditions)
+    return rule.table, [*equality_columns(conditions), *([time] if time else [])]

@@ -1,0 +1,37 @@
+"""PostgreSQL through psycopg 3: %(name)s placeholders, FILTER aggregates, timestamptz in UTC."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from watchdog.dialects.base import Dialect
+
+
+class PostgreSQL(Dialect):
+    name = "postgresql"
+
+    def quote_part(self, part: str) -> str:
+        return '"' + part.replace('"', '""') + '"'
+
+    def placeholder(self, key: str) -> str:
+        return f"%({key})s"
+
+    def escape_text(self, sql: str) -> str:
+        return sql.replace("%", "%%")
+
+    def count_where(self, predicate: str) -> str:
+        return f"COUNT(*) FILTER (WHERE {predicate})"
+
+    def seconds_between(self, later: str, earlier: str, unit: str) -> str:
+        return self.epoch_seconds_between(later, earlier, unit) or f"EXTRACT(EPOCH FROM (({later}) - ({earlier})))"
+
+    def timestamp_value(self, moment: datetime) -> Any:
+        return moment.astimezone(timezone.utc)
+
+    def create_index(self, index: str, table: str, columns: Sequence[str]) -> str:
+        # CONCURRENTLY: building it does not block the scheduler's writes.
+        return super().create_index(index, table, columns).replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1)
+
+
+POSTGRESQL = PostgreSQL()

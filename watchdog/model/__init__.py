@@ -1,0 +1,1 @@
+"""Value types every stage shares (durations, conditions, expectations): no imports from above."""
