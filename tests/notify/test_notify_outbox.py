@@ -235,8 +235,6 @@ def test_flush_stops_at_the_deadline_and_keeps_the_rest(tmp_path: Path, clock: F
     assert len(outbox.entries("pending")) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="Dispatcher._attempt (watchdog/notify/outbox.py) logs an unexpected exception "
-                   "without its traceback: it should log it with exc_info (log.exception); issue 10, item 6")
 def test_a_notifier_bug_is_a_failure_not_a_dead_worker_and_its_traceback_is_logged(
         tmp_path: Path, clock: FakeClock, results: Results, caplog: pytest.LogCaptureFixture) -> None:
     class Broken(Notifier):

@@ -339,6 +339,7 @@ class Dispatcher:
             self._failed(name, entry, exc.message, exc.permanent, exc.retry_after)
             return
         except Exception as exc:  # a notifier bug or a corrupt row must not kill the worker
+            log.exception("%s: notification %d: unexpected error in the notifier", name, entry.id)
             self._failed(name, entry, f"unexpected error ({type(exc).__name__})", True, None)
             return
         self._due.pop(entry.id, None)
