@@ -1,5 +1,6 @@
-"""The `--state` SQLite file: one connection and one lock per process, shared by the alert state
-(watchdog.runtime.state) and the outbox (watchdog.notify.outbox).
+"""The `--state` database: one connection and one lock per process, shared by the alert state
+(watchdog.runtime.state) and the outbox (watchdog.notify.outbox). An SQLite file here
+(StateFile); a PostgreSQL schema shared by replicas in watchdog.statepg.
 
 One connection, so an alert's new state and the notifications it queues are written in one
 transaction: a crash leaves both or neither. The file is also locked (flock) for the life of the
@@ -20,8 +21,9 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("watchdog.state")
 
@@ -30,9 +32,11 @@ CREATE TABLE IF NOT EXISTS state_owner (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     pid INTEGER NOT NULL,
     host TEXT NOT NULL,
-    started_at REAL NOT NULL
+    started_at DOUBLE PRECISION NOT NULL
 );
 """
+CLAIM = ("INSERT INTO state_owner VALUES (1, {p}, {p}, {p}) ON CONFLICT (id) DO UPDATE "
+         "SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at")
 BUSY_TIMEOUT = 5.0
 
 
@@ -40,16 +44,78 @@ class StateError(Exception):
     """The state file cannot be opened, written or read at start; the message names the file."""
 
 
-class StateFile:
-    """The open state file. `lock` guards the connection and what callers keep beside it in memory."""
+class StateDatabase:
+    """What both backends share: the lock, the failure bookkeeping, the SQL dialect's bits.
 
-    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT,
-                 on_error: Callable[[], None] | None = None) -> None:
-        self.path = str(path)
+    `lock` guards the connection and what callers keep beside it in memory; `path` names the
+    database in messages (never with a password); `Error` is what a failed statement raises;
+    SQL is written with `{p}` where a parameter goes (`sql()` fills in the driver's marker)."""
+
+    dialect = ""
+    shared = False  # other processes (replicas) write it too
+    placeholder = "?"
+    Error: type[Exception] = sqlite3.Error
+
+    def __init__(self, path: str, on_error: Callable[[], None] | None) -> None:
+        self.path = path
         self.lock = threading.RLock()
         self.errors = 0
         self.failing: str | None = None
         self._on_error = on_error
+
+    def sql(self, text: str) -> str:
+        return text.format(p=self.placeholder)
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def schema(self, scripts: dict[str, str]) -> None:
+        raise NotImplementedError
+
+    def lead(self) -> bool:
+        """Whether this process is the one that evaluates and sends (a replica may stand by)."""
+        return True
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def failed(self, what: str, exc: Exception) -> None:
+        """A write (or read) did not happen: log it, count it, be unhealthy until one succeeds."""
+        with self.lock:
+            self.errors += 1
+            first, self.failing = self.failing is None, f"{what} failed: {' '.join(str(exc).split())}"
+        if self._on_error is not None:
+            self._on_error()
+        (log.error if first else log.warning)("state %s: %s failed (%s); kept in memory and tried again",
+                                              self.path, what, exc)
+
+    def recovered(self) -> None:
+        with self.lock:
+            was, self.failing = self.failing, None
+        if was is not None:
+            log.info("state %s is written again; what was kept in memory is in it", self.path)
+
+
+def open_state(spec: str | Path, on_error: Callable[[], None] | None = None) -> StateDatabase:
+    """A postgresql:// URL: the shared schema of watchdog.statepg; anything else: an SQLite file."""
+    if isinstance(spec, str) and spec.startswith(("postgresql://", "postgres://")):
+        from watchdog.statepg import PgState  # psycopg only when asked for
+
+        return PgState(spec, on_error=on_error)
+    return StateFile(spec, on_error=on_error)
+
+
+class StateFile(StateDatabase):
+    """The open SQLite state file."""
+
+    dialect = "sqlite"
+
+    def __init__(self, path: str | Path, busy_timeout: float = BUSY_TIMEOUT,
+                 on_error: Callable[[], None] | None = None) -> None:
+        super().__init__(str(path), on_error)
         self._fd = self._claim()
         try:
             self._conn = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
@@ -60,7 +126,7 @@ class StateFile:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.executescript(OWNER)
             with self.transaction() as conn:
-                conn.execute("INSERT OR REPLACE INTO state_owner VALUES (1, ?, ?, ?)", (os.getpid(), socket.gethostname(), time.time()))
+                conn.execute(self.sql(CLAIM), (os.getpid(), socket.gethostname(), time.time()))
         except sqlite3.Error as exc:
             self.close()
             raise StateError(f"cannot use state file {self.path}: {exc}") from None
@@ -101,33 +167,17 @@ class StateFile:
                     self._conn.execute("ROLLBACK")
                 raise
 
-    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
+    def read(self, sql: str, params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
             return self._conn.execute(sql, params).fetchall()
 
-    def schema(self, script: str) -> None:
+    def schema(self, scripts: dict[str, str]) -> None:
         """Create a caller's tables (each keeps to its own)."""
         try:
             with self.lock:
-                self._conn.executescript(script)
+                self._conn.executescript(scripts.get(self.dialect, scripts[""]))
         except sqlite3.Error as exc:
             raise StateError(f"cannot use state file {self.path}: {exc}") from None
-
-    def failed(self, what: str, exc: Exception) -> None:
-        """A write (or read) did not happen: log it, count it, be unhealthy until one succeeds."""
-        with self.lock:
-            self.errors += 1
-            first, self.failing = self.failing is None, f"{what} failed: {exc}"
-        if self._on_error is not None:
-            self._on_error()
-        (log.error if first else log.warning)("state file %s: %s failed (%s); kept in memory and tried again",
-                                              self.path, what, exc)
-
-    def recovered(self) -> None:
-        with self.lock:
-            was, self.failing = self.failing, None
-        if was is not None:
-            log.info("state file %s is written again; what was kept in memory is in it", self.path)
 
     def close(self) -> None:
         with self.lock:

@@ -22,7 +22,7 @@ from run_helpers import (DOCUMENT_FIELDS, FIX, HOOK, INCIDENT, JOBS_TABLE, SECRE
                          labels, scrape, series, signature_ok, sql, terminate)
 
 from artifacts.conftest import receiver  # noqa: F401 (the HTTP receiver fixture)
-from artifacts.servers import Receiver, eventually, free_port
+from artifacts.servers import Daemon, Receiver, eventually, free_port
 from watchdog import Watchdog, __version__
 from watchdog.commands.run import _serve
 from watchdog.errors import ExitCode
@@ -343,3 +343,29 @@ def test_a_second_watchdog_on_the_same_state_file_refuses_to_start(runner: Runne
                              f"(pid {first.process.pid} on {socket.gethostname()}); each process needs a state file of its own\n")
     assert terminate(first) == 0
     assert runner.run("--once").returncode == 3  # free again once the first has stopped
+
+
+@pytest.mark.postgres
+def test_two_replicas_on_one_postgresql_state_page_once_and_the_standby_resolves_after_a_kill_9(
+        jobs: str, receiver: Receiver, runner: Runner) -> None:
+    # Fails before: --state took a PostgreSQL URL for a file name; two replicas paged twice.
+    state = f"{jobs}&schema=wd_state"  # a schema of watchdog's own, inside the test's (dropped with it)
+    runner.write(jobs, receiver.url + HOOK)
+    leader = runner.start("--state", state)
+    port = free_port()
+    standby = Daemon(runner.argv("--listen", f"127.0.0.1:{port}", "--state", state), port,
+                     runner.workdir / "standby.log", ready="/-/healthy")  # a standby evaluates nothing: never "ready"
+    runner.daemons.append(standby)
+    eventually(lambda: "standing by" in standby.log.read_text(), "the second replica to stand by")
+    sql(jobs, INCIDENT)
+    eventually(lambda: documents(receiver, "firing"), "the page, from the leader")
+    leader.process.kill()  # kill -9: no shutdown, the session's advisory lock ends with the process
+    leader.process.wait()
+    sql(jobs, FIX)
+    eventually(lambda: documents(receiver, "resolved"), "the resolve, from the replica that took over", timeout=5)
+    assert "taking over" in standby.log.read_text()
+    evaluated = eventually(lambda: (m := scrape(standby)) and series(m["watchdog_probe_duration_seconds"], "_count")
+                           .get(labels(**RULE), 0) >= 3 and m, "three evaluations by the new leader")
+    assert evaluated and [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
+    once = runner.run("--once", "--state", state)  # beside a replica that leads, it would page twice
+    assert once.returncode == 2 and "in use by another watchdog that evaluates and sends" in once.stderr, once.stderr

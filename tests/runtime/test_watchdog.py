@@ -256,7 +256,7 @@ def test_healthy_fails_while_the_state_file_cannot_be_written(make_watchdog: Cal
     with full_disk(state):
         watchdog.check()
         status, body = health(watchdog)
-        assert status == 503 and f"state file {state}: writing alert state and notifications failed: disk I/O error" in body
+        assert status == 503 and f"state {state}: writing alert state and notifications failed: disk I/O error" in body
         eventually(lambda: pages(receiver, "jobs_stuck"), "the page, from memory")
     eventually(lambda: health(watchdog)[0] == 200, "healthy again once the file is written (next tick)")
     assert rows(state, "jobs_stuck") == (1, 0)

@@ -45,8 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_config(parser)
     parser.add_argument("--listen", type=listen_arg, default=DEFAULT_LISTEN, metavar="HOST:PORT",
                         help=f"where /metrics, /-/healthy and /-/ready answer (default {DEFAULT_LISTEN}; :9108 for all interfaces)")
-    parser.add_argument("--state", metavar="PATH", help=f"SQLite file for alert state and undelivered notifications "
-                                                        f"(default: $WATCHDOG_STATE, then ./{DEFAULT_STATE})")
+    parser.add_argument("--state", metavar="PATH|URL", help=f"SQLite file for alert state and undelivered notifications, "
+                                                            f"or postgresql://... (schema=NAME, default watchdog) shared by "
+                                                            f"replicas (default: $WATCHDOG_STATE, then ./{DEFAULT_STATE})")
     parser.add_argument("--once", action="store_true", help="evaluate every rule once, deliver notifications, exit with check's codes")
     parser.add_argument("--log-format", choices=FORMATS, default="text")
     parser.add_argument("--shutdown-timeout", type=duration_arg, default=10.0, metavar="DURATION",
@@ -73,7 +74,11 @@ def handle(args: argparse.Namespace) -> int:
     scrubber.add(watchdog.secrets)
     try:
         if args.once:
-            results = watchdog.check()
+            try:
+                results = watchdog.check()
+            except StateError as exc:
+                watchdog.close()
+                raise UsageError(str(exc)) from None
             watchdog.deliver(args.shutdown_timeout)
             watchdog.close()
             sys.stdout.write(text.render(results))

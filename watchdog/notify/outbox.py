@@ -22,32 +22,34 @@ from __future__ import annotations
 
 import logging
 import random
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from typing import Any
 
 from watchdog.notify.backoff import Backoff
 from watchdog.notify.base import DeliveryError, Notifier
 from watchdog.notify.message import Notification
-from watchdog.statefile import StateFile
+from watchdog.statefile import StateDatabase
 
 log = logging.getLogger(__name__)
 
-SCHEMA = """
+TABLE = """
 CREATE TABLE IF NOT EXISTS notify_outbox (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    id {id},
     notifier TEXT NOT NULL,
     notification TEXT NOT NULL,
     state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'failed')),
     attempts INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    due_at REAL NOT NULL,
+    created_at DOUBLE PRECISION NOT NULL,
+    due_at DOUBLE PRECISION NOT NULL,
     last_error TEXT
 );
 CREATE INDEX IF NOT EXISTS notify_outbox_queue ON notify_outbox (notifier, state, id);
 """
+SCHEMA = {"": TABLE.format(id="INTEGER PRIMARY KEY AUTOINCREMENT"),
+          "postgresql": TABLE.format(id="BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY")}
 COLUMNS = "id, notifier, notification, state, attempts, created_at, due_at, last_error"
 IDLE_WAIT = 60.0
 JOIN_GRACE = 1.0
@@ -73,7 +75,7 @@ class Outbox:
     Everything here is guarded by the state file's lock, so the dispatcher never sees a
     notification half-way between memory and the file."""
 
-    def __init__(self, db: StateFile, clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, db: StateDatabase, clock: Callable[[], float] = time.time) -> None:
         db.schema(SCHEMA)
         self._db = db
         self._clock = clock
@@ -112,21 +114,21 @@ class Outbox:
             try:
                 with self._db.transaction() as conn:
                     inserted = self.write(conn)
-            except sqlite3.Error as exc:
+            except self._db.Error as exc:
                 self._db.failed("writing the outbox", exc)
                 return False
             self.written(inserted)
             return True
 
-    def write(self, conn: sqlite3.Connection) -> list[tuple[int, int]]:
+    def write(self, conn: Any) -> list[tuple[int, int]]:
         """Inside the caller's transaction (the state file's lock held): write what waits in memory.
         Returns (staged id, row id) pairs for written()."""
         for row, entry in self._unsynced.items():
             if entry is None:
-                conn.execute("DELETE FROM notify_outbox WHERE id = ?", (row,))
+                conn.execute(self._db.sql("DELETE FROM notify_outbox WHERE id = {p}"), (row,))
             else:
-                conn.execute("UPDATE notify_outbox SET state = ?, attempts = ?, due_at = ?, last_error = ? WHERE id = ?",
-                             (entry.state, entry.attempts, entry.due_at, entry.last_error, row))
+                conn.execute(self._db.sql("UPDATE notify_outbox SET state = {p}, attempts = {p}, due_at = {p}, last_error = {p} "
+                                          "WHERE id = {p}"), (entry.state, entry.attempts, entry.due_at, entry.last_error, row))
         return [(entry.id, self._insert(conn, entry)) for entry in self._staged]
 
     def written(self, inserted: list[tuple[int, int]]) -> None:
@@ -147,9 +149,10 @@ class Outbox:
         """The oldest pending entry of a notifier, due or not: queues are strictly in order."""
         with self._db.lock:
             try:
-                rows = self._db.read(f"SELECT {COLUMNS} FROM notify_outbox WHERE notifier = ? AND state = 'pending' "
-                                     "ORDER BY id LIMIT ?", (notifier_name, len(self._unsynced) + 1))
-            except sqlite3.Error as exc:
+                rows = self._db.read(self._db.sql(f"SELECT {COLUMNS} FROM notify_outbox WHERE notifier = {{p}} "
+                                                  "AND state = 'pending' ORDER BY id LIMIT {p}"),
+                                     (notifier_name, len(self._unsynced) + 1))
+            except self._db.Error as exc:
                 self._db.failed("reading the outbox", exc)
                 rows = []
             for row in rows:
@@ -207,12 +210,13 @@ class Outbox:
             self.sync()
             return row
 
-    def _insert(self, conn: sqlite3.Connection, entry: Entry) -> int:
-        cursor = conn.execute(
+    def _insert(self, conn: Any, entry: Entry) -> int:
+        row = conn.execute(self._db.sql(
             "INSERT INTO notify_outbox (notifier, notification, state, attempts, created_at, due_at, last_error) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (entry.notifier, entry.notification, entry.state, entry.attempts, entry.created_at, entry.due_at, entry.last_error))
-        return int(cursor.lastrowid or 0)
+            "VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}) RETURNING id"),
+            (entry.notifier, entry.notification, entry.state, entry.attempts, entry.created_at, entry.due_at, entry.last_error)
+        ).fetchone()
+        return int(row[0])
 
 
 class Dispatcher:

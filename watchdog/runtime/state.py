@@ -8,17 +8,16 @@ transaction as the notifications they queue; a change that could not be written 
 from __future__ import annotations
 
 import json
-import sqlite3
 from datetime import datetime
 from typing import Any
 
 from watchdog.results.model import Result
 from watchdog.runtime.alerts import Alert
-from watchdog.statefile import StateError, StateFile
+from watchdog.statefile import StateDatabase, StateError
 
 __all__ = ["StateError", "StateStore"]
 
-SCHEMA = """
+SCHEMA = {"": """
 CREATE TABLE IF NOT EXISTS alert_state (
     fingerprint TEXT PRIMARY KEY,
     alertname TEXT NOT NULL,
@@ -30,7 +29,9 @@ CREATE TABLE IF NOT EXISTS alert_state (
     error TEXT,
     sent TEXT NOT NULL
 );
-"""
+"""}
+UPSERT = ("INSERT INTO alert_state VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (fingerprint) DO UPDATE SET "
+          + ", ".join(f"{c} = excluded.{c}" for c in ("alertname", "rule", "target", "state", "since", "evidence", "error", "sent")))
 
 
 def result_to_json(result: Result) -> str:
@@ -56,7 +57,7 @@ def _row(alert: Alert) -> tuple[object, ...]:
 class StateStore:
     """Active alerts by fingerprint. Guarded by the state file's lock."""
 
-    def __init__(self, db: StateFile) -> None:
+    def __init__(self, db: StateDatabase) -> None:
         db.schema(SCHEMA)
         self._db = db
         self._staged: dict[str, Alert | None] = {}  # fingerprint -> its latest version (None: forget it)
@@ -75,8 +76,8 @@ class StateStore:
                       {name: datetime.fromisoformat(at) for name, at in json.loads(str(sent)).items()})
                 for alertname, rule, target, state, since, evidence, error, sent in rows
             ]
-        except (sqlite3.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise StateError(f"state file {self.path} cannot be read ({type(exc).__name__}: {exc}); "
+        except (self._db.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StateError(f"state {self.path} cannot be read ({type(exc).__name__}: {exc}); "
                              "move it aside to start afresh") from None
 
     def stage(self, alerts: list[Alert], deleted: list[str]) -> None:
@@ -88,12 +89,14 @@ class StateStore:
     def unsynced(self) -> int:
         return len(self._staged)
 
-    def write(self, conn: sqlite3.Connection) -> None:
+    def write(self, conn: Any) -> None:
         """Inside the caller's transaction: write every staged change."""
-        conn.executemany("DELETE FROM alert_state WHERE fingerprint = ?",
-                         [(f,) for f, alert in self._staged.items() if alert is None])
-        conn.executemany("INSERT OR REPLACE INTO alert_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         [_row(alert) for alert in self._staged.values() if alert is not None])
+        gone = [(f,) for f, alert in self._staged.items() if alert is None]
+        rows = [_row(alert) for alert in self._staged.values() if alert is not None]
+        if gone:
+            conn.cursor().executemany(self._db.sql("DELETE FROM alert_state WHERE fingerprint = {p}"), gone)
+        if rows:
+            conn.cursor().executemany(self._db.sql(UPSERT), rows)
 
     def written(self) -> None:
         self._staged.clear()

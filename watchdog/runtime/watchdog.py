@@ -8,7 +8,6 @@ go to the outbox, drained by the dispatcher's own threads, so a slow notifier ne
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -25,7 +24,7 @@ from watchdog.evaluation.pool import Connector
 from watchdog.evaluation.units import Unit, plan_units
 from watchdog.probing.connection import connect
 from watchdog.results.model import Result
-from watchdog.runtime.alerts import AlertBook, Changes
+from watchdog.runtime.alerts import Alert, AlertBook, Changes
 from watchdog.runtime.compose import compose
 from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.ledger import Ledger
@@ -34,7 +33,7 @@ from watchdog.runtime.metrics import registry_for
 from watchdog.runtime.schedule import Scheduler
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
-from watchdog.statefile import StateError, StateFile
+from watchdog.statefile import StateError, open_state
 
 log = logging.getLogger("watchdog.run")
 
@@ -57,7 +56,7 @@ class Watchdog:
         self._rules = {(rule.name, rule.target): rule for rule in plan.rules}
         self.ledger = Ledger(plan.rules, self._notifiers)
         self.registry = registry_for(self.ledger)
-        self._db = StateFile(state, on_error=self.ledger.state_failed)
+        self._db = open_state(state, on_error=self.ledger.state_failed)
         try:
             self._store = StateStore(self._db)
             self._outbox = Outbox(self._db)
@@ -66,8 +65,8 @@ class Watchdog:
             self._db.close()
             raise
         self._dispatcher = Dispatcher(self._outbox, self._notifiers, on_result=self.ledger.notified)
-        self._book = AlertBook(plan.rules, {name: n.resend_interval for name, n in self._notifiers.items()}, alerts,
-                               now=clock(), monotonic=monotonic)
+        self._monotonic = monotonic
+        self._book = self._new_book(alerts)
         self._lock = threading.Lock()  # the alert book and the queue of its changes
         self._queue: list[tuple[Changes, list[str]]] = []  # changes made, in order, not yet rendered and staged
         self._persisting = threading.Lock()  # renders and writes the queue in order, outside self._lock
@@ -82,6 +81,7 @@ class Watchdog:
         self._running = False
         self._closed = False
         self._started = False
+        self._leading = False  # evaluating and sending (a replica on shared state may stand by)
         self._failed = threading.Event()  # a thread of ours died: the process must not run on idle
         self.failure: str | None = None
         self._supervisor = threading.Thread(target=self._supervise, name="watchdog-supervisor", daemon=True)
@@ -109,17 +109,35 @@ class Watchdog:
     def start(self) -> None:
         if self._running or self._closed:
             raise RuntimeError("this Watchdog is already running" if self._running else "this Watchdog is closed")
-        self._begin()
-        self._dispatcher.start()
         if self._server:
             self._server.start()
         self._running = self._started = True
-        self._scheduler.start()
-        self._supervisor.start()
         log.info("watchdog running %d rule%s on %s; notifiers: %s; metrics: %s; state: %s",
                  len(self._rules), "" if len(self._rules) == 1 else "s", ", ".join(sorted({u.target for u in self._units})) or "no target",
                  ", ".join(sorted(self._notifiers)) or "none",
                  f"http://{self.address}/metrics" if self._server else "off", self._store.path)
+        if self._db.lead():
+            self._take_over()
+        else:
+            log.info("standing by: another watchdog evaluates and sends on state %s; taking over when it stops", self._db.path)
+        self._supervisor.start()
+
+    def _new_book(self, alerts: list[Alert]) -> AlertBook:
+        resend = {name: notifier.resend_interval for name, notifier in self._notifiers.items()}
+        return AlertBook(self.plan.rules, resend, alerts, now=self._clock(), monotonic=self._monotonic)
+
+    def _take_over(self) -> None:
+        """Evaluate and send from now on, from the alert state as the last leader left it."""
+        if self._leading:
+            return
+        if self._db.shared:  # another replica may have changed it since it was loaded
+            alerts = self._store.load()
+            with self._lock:
+                self._book = self._new_book(alerts)
+        self._begin()
+        self._dispatcher.start()
+        self._scheduler.start()
+        self._leading = True
 
     def check(self) -> list[Result]:
         """Evaluate every rule once now (waiting for any run already under way) and return the results."""
@@ -180,7 +198,11 @@ class Watchdog:
         self.stop()
 
     def _begin(self) -> None:
-        """Once: resolve alerts left in the state file by rules that are gone."""
+        """Once: resolve alerts left in the state file by rules that are gone. Only the leader of a
+        shared state evaluates: check() beside a running replica would page twice."""
+        if not self._db.lead():
+            raise StateError(f"state {self._db.path} is in use by another watchdog that evaluates and sends; "
+                             "stop it or use a state of your own")
         if not self._begun:
             self._begun = True
             with self._lock:
@@ -297,7 +319,7 @@ class Watchdog:
             with self._db.transaction() as conn:
                 self._store.write(conn)
                 inserted = self._outbox.write(conn)
-        except sqlite3.Error as exc:
+        except self._db.Error as exc:
             self._db.failed("writing alert state and notifications", exc)
             return
         self._store.written()
@@ -320,23 +342,38 @@ class Watchdog:
     def _supervise(self, every: float = 0.5) -> None:
         """While running: a scheduler or notifier thread that died ends the watchdog loudly."""
         while not self._failed.wait(every):
+            if not self._running:
+                continue
+            if not self._leading:
+                if self._db.lead():
+                    log.info("taking over: this watchdog evaluates and sends on state %s from now on", self._db.path)
+                    try:
+                        self._take_over()
+                    except StateError as exc:
+                        self.failure = str(exc)
+                        log.critical("%s; stopping", self.failure)
+                        self._failed.set()
+                continue
             dead = [name for name, alive in (("scheduler", self._scheduler.alive), ("notifier", self._dispatcher.alive))
                     if not alive]
-            if dead and self._running:
-                self.failure = f"the {' and '.join(dead)} thread died"
+            reason = f"the {' and '.join(dead)} thread died" if dead else None
+            if reason is None and not self._db.lead():
+                reason = f"lost the lead on state {self._db.path} (its connection dropped; another replica may lead now)"
+            if reason is not None and self._running:
+                self.failure = reason
                 log.critical("%s; stopping, so that the supervisor (systemd, Kubernetes) restarts watchdog", self.failure)
                 self._failed.set()
 
     def _healthy(self) -> list[str]:
         """What is wrong, for /-/healthy (nothing: healthy)."""
         problems = [self.failure] if self.failure else []
-        if not self._scheduler.alive:
+        if self._leading and not self._scheduler.alive:
             problems.append("the scheduler is not running")
-        if self._running and not self._dispatcher.alive:
+        if self._leading and not self._dispatcher.alive:
             problems.append("a notifier thread is not running")
         failing = self._db.failing
         if failing:
-            problems.append(f"state file {self._db.path}: {failing}")
+            problems.append(f"state {self._db.path}: {failing}")
         with self._lock:
             stale = self._book.stale_rules()
         if stale:

@@ -1,0 +1,54 @@
+"""`--state postgresql://...` on the real server: a schema of watchdog's own, one leader at a time."""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+
+from artifacts.servers import eventually
+from watchdog.notify.outbox import Outbox
+from watchdog.runtime.state import StateStore
+from watchdog.statefile import StateError, open_state
+from watchdog.statepg import PgState
+
+
+@pytest.fixture
+def state_url(postgres_server: str) -> Iterator[str]:
+    """A --state URL naming a schema that does not exist yet (watchdog creates it); dropped after."""
+    schema = f"wd_state_{uuid.uuid4().hex[:10]}"
+    separator = "&" if "?" in postgres_server else "?"
+    yield f"{postgres_server}{separator}schema={schema}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.mark.postgres
+def test_watchdog_creates_its_schema_and_tables(state_url: str, postgres_server: str) -> None:
+    db = open_state(state_url)
+    assert isinstance(db, PgState)
+    StateStore(db)
+    Outbox(db)
+    with psycopg.connect(postgres_server) as conn:
+        tables = {row[0] for row in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = %s",
+                                                 (db.schema_name,))}
+    assert tables == {"alert_state", "notify_outbox", "state_owner"}
+    db.close()
+
+
+@pytest.mark.postgres
+def test_one_replica_leads_and_the_other_takes_over_when_its_session_ends(state_url: str) -> None:
+    first, second = open_state(state_url), open_state(state_url)
+    assert first.lead() and first.lead()  # held, and still held
+    assert not second.lead()
+    first.close()  # as a kill -9 or a dropped connection would: the session ends, the lock with it
+    eventually(second.lead, "the second to take the lead once the server has ended the first's session", timeout=5, every=0.05)
+    second.close()
+
+
+@pytest.mark.postgres
+def test_an_unreachable_state_database_is_a_clear_error_without_its_password() -> None:
+    with pytest.raises(StateError, match=r"cannot use state postgresql://watchdog:\*\*\*@127\.0\.0\.1:1/x") as raised:
+        open_state("postgresql://watchdog:hunter2@127.0.0.1:1/x")
+    assert "hunter2" not in str(raised.value)
