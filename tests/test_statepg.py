@@ -11,7 +11,7 @@ from artifacts.servers import eventually
 from watchdog.notify.outbox import Outbox
 from watchdog.runtime.state import StateStore
 from watchdog.statefile import StateError, open_state
-from watchdog.statepg import PgState
+from watchdog.statepg import LOCK_CLASS, PgState
 
 
 @pytest.fixture
@@ -52,3 +52,18 @@ def test_an_unreachable_state_database_is_a_clear_error_without_its_password() -
     with pytest.raises(StateError, match=r"cannot use state postgresql://watchdog:\*\*\*@127\.0\.0\.1:1/x") as raised:
         open_state("postgresql://watchdog:hunter2@127.0.0.1:1/x")
     assert "hunter2" not in str(raised.value)
+
+
+@pytest.mark.postgres
+def test_a_leader_whose_connection_drops_never_writes_again(state_url: str, postgres_server: str) -> None:
+    first, second = open_state(state_url), open_state(state_url)
+    store = StateStore(first)
+    assert first.lead()
+    with psycopg.connect(postgres_server, autocommit=True) as admin:  # the server ends the leader's session
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s",
+                      (LOCK_CLASS,))
+    eventually(second.lead, "the standby to lead", timeout=5, every=0.05)
+    assert not first.lead()
+    with pytest.raises(psycopg.Error, match="the lead with it"):
+        with first.transaction() as conn:
+            store.write(conn)

@@ -5,8 +5,8 @@ own and not passed to the server) and its tables: `alert_state`, `notify_outbox`
 the same as in an SQLite file. Replicas pointed at one schema elect the one that evaluates and
 sends with a session-level advisory lock on their state connection: whoever holds it leads; the
 others stand by and try again every second. The lock ends with its session, so a leader that is
-killed or loses its connection hands over at once. A leader that finds it no longer holds the lock
-(its connection was replaced) stops, so that two never send.
+killed or loses its connection hands over at once. A leader whose connection drops never writes
+again (it stops, and comes back as a standby), so that two never send.
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ class PgState(StateDatabase):
         super().__init__(redact(url), on_error)
         self._conninfo = conninfo
         self._leading = False
+        self._led = False  # once it has led, a dropped connection is the end: never reconnect
         try:
             self._conn = self._connect()
         except psycopg.Error as exc:
@@ -64,9 +65,12 @@ class PgState(StateDatabase):
         return conn
 
     def _live(self) -> psycopg.Connection[Any]:
-        """The connection, opened again if the server dropped it (the advisory lock went with it)."""
+        """The connection, opened again if the server dropped it, except for a leader: its lock
+        went with the session and another replica may lead now, so it must not write again."""
         if self._conn.closed or self._conn.broken:
-            self._leading = False
+            if self._led:
+                self._leading = False
+                raise psycopg.OperationalError("the state connection dropped, and the lead with it")
             self._conn = self._connect()
         return self._conn
 
@@ -97,6 +101,7 @@ class PgState(StateDatabase):
                 conn = self._live()
                 row = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", (LOCK_CLASS, self.schema_name)).fetchone()
                 was, self._leading = self._leading, bool(row and row[0])
+                self._led |= self._leading
                 if self._leading and not was:
                     conn.execute(self.sql(CLAIM), (os.getpid(), socket.gethostname(), time.time()))  # type: ignore[arg-type]
         except psycopg.Error:
