@@ -229,7 +229,7 @@ def test_target_without_dsn(write_rules):
 
 
 @pytest.mark.parametrize("dsn, message", [
-    ("mysql://app:hunter22@db/x", "unsupported DSN 'mysql://app:***@db/x': use postgresql://... or sqlite:///path"),
+    ("oracle://app:hunter22@db/x", "unsupported DSN 'oracle://app:***@db/x': use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://"),
     ("sqlite:x.db", "an SQLite DSN looks like sqlite:///relative/path.db or sqlite:////absolute/path.db"),
 ])
 def test_bad_dsn_points_at_it(write_rules, dsn, message):

@@ -27,7 +27,7 @@ def test_dialects_and_sqlite_paths():
     assert dialect_of("postgres://h/db").name == "postgresql"
     assert sqlite_path("sqlite:///rel/x.db") == "rel/x.db"
     assert sqlite_path("sqlite:////abs/x.db") == "/abs/x.db"
-    with pytest.raises(DsnError, match="unsupported DSN 'mysql://u:\\*\\*\\*@h/db'"):
-        dialect_of("mysql://u:pw@h/db")
+    with pytest.raises(DsnError, match="unsupported DSN 'oracle://u:\\*\\*\\*@h/db'"):
+        dialect_of("oracle://u:pw@h/db")
     with pytest.raises(DsnError, match="^an SQLite DSN looks like sqlite:///relative/path.db or sqlite:////absolute/path.db$"):
         dialect_of("sqlite:x.db")

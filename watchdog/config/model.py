@@ -7,6 +7,7 @@ from typing import Any
 
 from watchdog.config.spec import DEFAULTS, TARGET_DEFAULTS
 from watchdog.model.conditions import Predicate
+from watchdog.model.values import TableSource
 from watchdog.errors import Location
 
 
@@ -20,6 +21,7 @@ class Target:
     connect_timeout: float = TARGET_DEFAULTS["connect_timeout"]
     pool_size: int = TARGET_DEFAULTS["pool_size"]
     location: Location | None = None  # of the dsn in the rule file, where a DSN problem is shown
+    tables: Mapping[str, TableSource] = field(default_factory=dict)  # duckdb:// targets only
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,12 @@ class Rule:
     time_column: str | None = None
     time_unit: str = DEFAULTS["time_unit"]
     window: float | None = None
+    timezone: str | None = None
+    group_by: tuple[str, ...] = ()
+    expect_groups: tuple[tuple[Any, ...], ...] | None = None
+    per: str | None = None
+    local_window: Mapping[str, Any] | None = None
+    min_population: int | None = None
     interval: float = DEFAULTS["interval"]
     for_seconds: float = DEFAULTS["for"]
     severity: str = DEFAULTS["severity"]

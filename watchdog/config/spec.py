@@ -1,12 +1,48 @@
 """The rule file's own keys: targets, defaults, notify and the keys common to every rule."""
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from watchdog.model.values import TableSource
+from watchdog.schedules.calendar import PERIODS
 from watchdog.validation.fields import (
-    Bool, Duration, Enum, Field, Filter, Identifier, Int, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
+    Bool, Ctx, Duration, Enum, Field, Filter, GroupValues, Identifier, Identifiers, Int, Invalid, MapOf, Obj, Raw, Str,
+    StrList, StrMap, Template, TimeZoneField,
 )
+from watchdog.validation.yamlsource import Node
 
 SEVERITIES = ("info", "warning", "critical")
 TIME_UNITS = ("timestamp", "s", "ms")
+FILE_FORMATS = ("jsonl", "csv", "parquet")
+
+
+@dataclass
+class TableSources(MapOf):
+    """`tables:` of a duckdb:// target: each name a TableSource, its relative glob made absolute
+    against the rule file's directory (as check_paths are), so it reads the same files from anywhere."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, TableSource]:
+        base = os.path.dirname(os.path.abspath(node.loc.file))
+        return {name: TableSource(os.path.join(base, spec["path"]), spec["format"])
+                for name, spec in super().convert(node, ctx).items()
+                if spec and spec.get("path") is not None and spec.get("format") is not None}  # else reported
+
+
+@dataclass
+class TargetObj(Obj):
+    """A target; `tables:` belongs to duckdb:// targets, which cannot do without it."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, Any]:
+        out = super().convert(node, ctx)
+        duckdb = str(out.get("dsn") or "").lower().startswith("duckdb:")
+        if duckdb and not out.get("tables") and "tables" not in node.value:
+            raise Invalid("a duckdb:// target needs 'tables:' (name: {path: GLOB, format: jsonl|csv|parquet})")
+        if "tables" in node.value and out.get("dsn") is not None and not duckdb:
+            ctx.add(node.value["tables"].key_loc, "'tables:' is for duckdb:// targets only (a database has its own tables)")
+        return out
+
 RULE_NAME = r"[a-z][a-z0-9_]*"
 
 
@@ -18,12 +54,16 @@ TARGET_DEFAULTS = {"statement_timeout": 5.0, "connect_timeout": 5.0, "pool_size"
 
 
 def target_field() -> Obj:
-    return Obj(doc="A database to probe.", fields={
-        "dsn": Str(required=True, doc="postgresql://... or sqlite:///path; ${VAR} is expanded."),
+    return TargetObj(doc="A database to probe.", fields={
+        "dsn": Str(required=True, doc="postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://; ${VAR} is expanded."),
         "statement_timeout": Duration(default=TARGET_DEFAULTS["statement_timeout"], doc="Per-probe time limit on this target."),
         "connect_timeout": Duration(default=TARGET_DEFAULTS["connect_timeout"], doc="Time limit to open a connection."),
         "pool_size": Int(default=TARGET_DEFAULTS["pool_size"], minimum=1, maximum=64,
                          doc="Connections to this target, at most: probes of one target run this many at a time."),
+        "tables": TableSources(doc="duckdb:// only: each table a glob of run-history files.", item=Obj(fields={
+            "path": Str(required=True, doc="A glob of files, e.g. /var/log/automation-runs/*.jsonl; a relative one is read from the rule file's folder."),
+            "format": Enum(choices=FILE_FORMATS, default="jsonl", doc="How the files are written."),
+        })),
     })
 
 
@@ -53,6 +93,15 @@ def common_rule_fields() -> dict[str, Field]:
         "time_column": Identifier(doc="The column windows and ages are measured on."),
         "time_unit": Enum(choices=TIME_UNITS, default=DEFAULTS["time_unit"], doc="How time columns are stored: timestamp, epoch s or epoch ms."),
         "window": Duration(doc="Only rows whose time_column is within this window count."),
+        "timezone": TimeZoneField(doc="IANA time zone of `per` buckets and of a declared cron schedule (default UTC)."),
+        "group_by": Identifiers(doc="Judge each group of these columns alone (count, ratio, absent)."),
+        "expect_groups": GroupValues(doc="Groups that must be present: a missing one is a violation, not silence."),
+        "per": Enum(choices=PERIODS, doc="Judge each local hour, day or week (in `timezone`) of the window alone."),
+        "local_window": Obj(doc="A matching row whose time falls outside this local time of day is a violation.", fields={
+            "from": Str(required=True, doc="HH:MM"), "to": Str(required=True, doc="HH:MM (before `from`: the window spans midnight)"),
+            "timezone": TimeZoneField(default="UTC")}),
+        "min_population": Int(minimum=1, doc="Fewer rows matching `where` than this is an error, not a pass "
+                                              "(a rule that sees nothing, e.g. hidden by row-level security, must not hold)."),
         **schedule_fields(),
         "summary": Template(doc="jinja2 one-liner for alerts; sees the rule and its result."),
         "description": Template(doc="jinja2 text for alerts."),

@@ -7,6 +7,7 @@ INDEX that would let the probe read only the rows it needs.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -69,12 +70,22 @@ def explain_item(conn: Connection, item: Batch | Probe, now: datetime, timeout: 
     params = bind_params(item.params, dialect, now)
     guarded = any(p.guarded for p in probes)
     relations = {alias: table for p in probes for alias, table in p.relations.items()}
+    notes: tuple[str, ...] = ()
     if dialect.name == "postgresql":
-        [row] = conn.query(f"EXPLAIN (FORMAT JSON, VERBOSE) {item.sql}", params, timeout, guarded)
+        [row] = conn.query(dialect.plan_request(item.sql), params, timeout, guarded)
         root = row["QUERY PLAN"][0]["Plan"]
         scans, total = tuple(_pg_scans(root)), float(root["Total Cost"])
+    elif dialect.name == "mysql":
+        [row] = conn.query(dialect.plan_request(item.sql), params, timeout, guarded)
+        plan = json.loads(str(next(iter(row.values()))))
+        cost = plan.get("query_block", {}).get("cost_info", {}).get("query_cost")
+        scans, total = tuple(_mysql_scans(plan)), float(cost) if cost is not None else None
+    elif dialect.name == "duckdb":
+        conn.query(dialect.plan_request(item.sql), params, timeout, guarded)  # the probe's SQL parses and binds
+        scans, total = (), None
+        notes = ("DuckDB reads every file the table's glob matches on each evaluation; no index applies",)
     else:
-        rows = conn.query(f"EXPLAIN QUERY PLAN {item.sql}", params, timeout, guarded)
+        rows = conn.query(dialect.plan_request(item.sql), params, timeout, guarded)
         tables = {r["name"] for r in conn.query("SELECT name FROM sqlite_master WHERE type = 'table'", {}, timeout, False)}
         found = (_sqlite_scan(str(r["detail"]), relations) for r in rows if _SQLITE_SCAN.match(str(r["detail"])))
         scans, total = tuple(scan for scan in found if scan.relation in tables), None  # not CTEs or subqueries
@@ -85,7 +96,24 @@ def explain_item(conn: Connection, item: Batch | Probe, now: datetime, timeout: 
         size = _table_rows(conn, dialect.name, scan, timeout)
         if size >= large:
             advice[scan.qualified] = Advice(scan.relation, size, suggest_index(scan, [p for p in probes], dialect))
-    return Explanation(tuple(p.rule for p in probes), dialect.name, scans, total, tuple(advice.values()), batch_notes(item))
+    return Explanation(tuple(p.rule for p in probes), dialect.name, scans, total, tuple(advice.values()),
+                       batch_notes(item) + notes)
+
+
+def _mysql_scans(node: Any) -> Iterator[Scan]:
+    """Every table access of MySQL's / MariaDB's JSON plan; access type ALL is a full scan."""
+    if isinstance(node, dict):
+        table = node.get("table")
+        if isinstance(table, dict) and "table_name" in table:
+            access = str(table.get("access_type", ""))
+            rows = table.get("rows_examined_per_scan", table.get("rows"))
+            yield Scan("SCAN" if access == "ALL" else access, str(table["table_name"]), table.get("key"),
+                       float(rows) if rows is not None else None)
+        for value in node.values():
+            yield from _mysql_scans(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _mysql_scans(value)
 
 
 def batch_notes(item: Batch | Probe) -> tuple[str, ...]:
@@ -128,11 +156,15 @@ def _sqlite_scan(detail: str, relations: Mapping[str, str]) -> Scan:
 
 
 def _table_rows(conn: Connection, dialect: str, scan: Scan, timeout: float) -> float:
-    """The planner's row count for PostgreSQL (no scan); SQLite's largest rowid (an index lookup)."""
+    """The planner's row count for PostgreSQL and MySQL (no scan); SQLite's largest rowid (an index lookup)."""
     if dialect == "postgresql":
         name = f'"{scan.schema}"."{scan.relation}"' if scan.schema else f'"{scan.relation}"'
         [row] = conn.query("SELECT GREATEST(reltuples, 0) AS n FROM pg_class WHERE oid = to_regclass(%(name)s)",
                            {"name": name}, timeout, False)
+        return max(float(row["n"] or 0), float(scan.rows or 0))
+    if dialect == "mysql":
+        [row] = conn.query("SELECT TABLE_ROWS AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                           "AND TABLE_NAME = %(name)s", {"name": scan.relation}, timeout, False)
         return max(float(row["n"] or 0), float(scan.rows or 0))
     [row] = conn.query(f'SELECT MAX(rowid) AS n FROM "{scan.relation}"', {}, timeout, False)
     return float(row["n"] or 0)

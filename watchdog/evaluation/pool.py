@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from watchdog.config.model import Target
 from watchdog.probing.connection import Connection, ProbeFailure, connect
 
-Connector = Callable[[str, float, float], Connection]
+Connector = Callable[..., Connection]  # connect(dsn, connect_timeout, statement_timeout[, tables=...])
 
 
 class TargetUnreachable(ProbeFailure):
@@ -64,7 +64,9 @@ class Pool:
             if self._failed_at is not None and self._monotonic() - self._failed_at < self._cooldown:
                 raise TargetUnreachable(self._failure, attempted=False)
         try:
-            conn = self._connector(self.target.dsn, self.target.connect_timeout, self.target.statement_timeout)
+            target = self.target
+            extra = {"tables": target.tables} if target.tables else {}  # a duckdb:// target's files
+            conn = self._connector(target.dsn, target.connect_timeout, target.statement_timeout, **extra)
         except ProbeFailure as exc:
             with self._lock:
                 self._failed_at, self._failure = self._monotonic(), str(exc)

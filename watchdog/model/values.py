@@ -85,3 +85,11 @@ class Record(Mapping[str, Any]):
 
     def __repr__(self) -> str:
         return f"Record({self._values!r})"
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Files read as one table by a duckdb:// target: every file `path` (a glob) matches, in `format`."""
+
+    path: str
+    format: str = "jsonl"

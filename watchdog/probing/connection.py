@@ -7,8 +7,10 @@ import socket
 import sqlite3
 import time
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any, Protocol
 
+from watchdog.model.values import TableSource
 from watchdog.probing.dsn import DsnError, dialect_of, sqlite_path
 
 
@@ -150,14 +152,22 @@ class SqliteConnection:
         self._conn.close()
 
 
-def connect(dsn: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0) -> Connection:
-    """A connection of the kind the DSN names; ProbeFailure when it cannot be opened."""
+def connect(dsn: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0,
+            tables: Mapping[str, TableSource] | None = None) -> Connection:
+    """A connection of the kind the DSN names; ProbeFailure when it cannot be opened.
+    `tables`: the target's files, for duckdb:// (Target.tables)."""
     try:
         dialect = dialect_of(dsn)
     except DsnError as exc:
         raise ProbeFailure(str(exc)) from None
     if dialect.name == "postgresql":
         return PostgresConnection(dsn, connect_timeout, statement_timeout)
+    if dialect.name == "mysql":
+        from watchdog.probing.mysql import MySQLConnection
+        return MySQLConnection(dsn, connect_timeout, statement_timeout)
+    if dialect.name == "duckdb":
+        from watchdog.probing.duckdb import DuckDBConnection
+        return DuckDBConnection(tables or {}, statement_timeout)
     try:
         return SqliteConnection(dsn, connect_timeout)
     except DsnError as exc:

@@ -10,11 +10,13 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
 from watchdog.model.conditions import Col, Compare, In, IsNull, Predicate
 from watchdog.model.durations import format_duration, parse_duration
+from watchdog.schedules.cron import parse as parse_schedule
 from watchdog.model.values import ColumnPair, Duration as DurationValue, Expectation, Record
 from watchdog.validation.yamlsource import Node
 from watchdog.errors import Location, Problem
@@ -513,9 +515,55 @@ def object_schema(fields: Mapping[str, Field]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class GroupValues(Field):
+    """`expect_groups`: the groups that must be present, as values (one group column) or lists of
+    values (several, in `group_by` order)."""
+
+    def convert(self, node: Node, ctx: Ctx) -> tuple[tuple[Any, ...], ...]:
+        if not node.is_list:
+            raise Invalid(f"expected a list of groups, got {_type_name(node.value)}")
+        groups = []
+        for item in node.value:
+            values = _items(item.value, SCALAR_TYPES, "a plain value") if item.is_list else _items([item], SCALAR_TYPES, "a plain value")
+            groups.append(tuple(values))
+        return tuple(groups)
+
+    def schema(self) -> dict[str, Any]:
+        scalar = {"type": ["string", "number", "boolean"]}
+        return {"type": "array", "items": {"anyOf": [scalar, {"type": "array", "items": scalar}]}}
+
+
+@dataclass
+class CronField(Str):
+    """A schedule as crontab and pg_cron write it (`0 3 * * 1-5`, `@daily`, `30 seconds`)."""
+
+    def convert(self, node: Node, ctx: Ctx) -> str:
+        value = super().convert(node, ctx)
+        try:
+            parse_schedule(value)
+        except ValueError as exc:
+            raise Invalid(f"bad cron schedule: {exc}") from None
+        return value
+
+
+@dataclass
+class TimeZoneField(Str):
+    """An IANA time zone name (`America/New_York`); checked against the zone database at load."""
+
+    def convert(self, node: Node, ctx: Ctx) -> str:
+        value = super().convert(node, ctx)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid(f"unknown time zone '{value}' (use an IANA name such as America/New_York or UTC)") from None
+        return value
+
+
 FIELD_TYPES: dict[str, Callable[..., Field]] = {
     "string": Str, "template": Template, "integer": Int, "number": Number, "boolean": Bool,
     "duration": Duration, "column": Identifier, "columns": Identifiers,
     "table": lambda **kw: Identifier(qualified=True, **kw), "values": Scalars, "filter": Filter,
     "expect": Expect, "sql": Sql, "labels": StrMap, "strings": StrList, "join_on": JoinOn,
+    "cron": CronField, "timezone": TimeZoneField,
 }
