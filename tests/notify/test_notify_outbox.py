@@ -321,3 +321,9 @@ def test_a_wall_clock_step_back_does_not_delay_a_retry(tmp_path: Path, server: S
                monotonic=clocks.mono, rng=random.Random(1)).flush(60)
     assert results.of() == ["retry", "sent"]
     assert sum(clocks.mono.slept) <= 1.0
+
+
+def test_enqueue_answers_the_row_it_wrote(tmp_path: Path, clock: FakeClock) -> None:
+    outbox = Outbox(StateFile(tmp_path / "state.db"), clock=clock)
+    ids = [outbox.enqueue("webhook", numbered(i)) for i in range(2)]
+    assert ids == [e.id for e in outbox.entries()] and all(i > 0 for i in ids)

@@ -104,21 +104,20 @@ class Outbox:
     def enqueue(self, notifier_name: str, notification: Notification) -> int:
         """stage() and write it in a transaction of its own; the id is negative if that failed."""
         staged = self.stage(notifier_name, notification)
-        with self._db.lock:
-            self.sync()
-            return self._moved.pop(staged, staged)
+        return dict(self.sync() or {}).get(staged, staged)
 
-    def sync(self) -> bool:
-        """Write what waits in memory in one transaction; False (counted, logged) if it failed."""
+    def sync(self) -> list[tuple[int, int]] | None:
+        """Write what waits in memory in one transaction: the (staged id, row id) pairs written, or
+        None (counted, logged) if it failed."""
         with self._db.lock:
             try:
                 with self._db.transaction() as conn:
                     inserted = self.write(conn)
             except self._db.Error as exc:
                 self._db.failed("writing the outbox", exc)
-                return False
+                return None
             self.written(inserted)
-            return True
+            return inserted
 
     def write(self, conn: Any) -> list[tuple[int, int]]:
         """Inside the caller's transaction (the state file's lock held): write what waits in memory.
