@@ -165,3 +165,11 @@ def test_an_alert_is_written_when_it_changes_not_at_every_evaluation(clock: Froz
         clock.tick(30)
         assert book.observe(result("violated", violations=2)).saved == []
     assert book.get("jobs_stuck", "jobs_stuck", "main").evidence.violations == 2  # the latest, in memory
+
+
+def test_a_repeat_interval_of_centuries_never_overflows(clock: FrozenDateTimeFactory) -> None:
+    # Fails before: timedelta(seconds=...) of 99999999999 days raised OverflowError in the scheduler's tick.
+    book = AlertBook([rule(repeat_interval=99999999999 * 86400.0)], {"webhook": None})
+    book.observe(result("violated"))
+    clock.tick(3600)
+    assert sent(book.repeats(utc_now())) == []
