@@ -327,3 +327,17 @@ def test_enqueue_answers_the_row_it_wrote(tmp_path: Path, clock: FakeClock) -> N
     outbox = Outbox(StateFile(tmp_path / "state.db"), clock=clock)
     ids = [outbox.enqueue("webhook", numbered(i)) for i in range(2)]
     assert ids == [e.id for e in outbox.entries()] and all(i > 0 for i in ids)
+
+
+def test_an_outbox_that_cannot_be_read_is_counted_and_the_dispatcher_still_starts(tmp_path: Path, server: Server,
+                                                                                  results: Results) -> None:
+    # Fails before: the read's error escaped from start() (its check for orphaned queues).
+    path = tmp_path / "state.db"
+    db = StateFile(path)
+    outbox = Outbox(db)
+    with sqlite3.connect(path) as other:
+        other.execute("ALTER TABLE notify_outbox RENAME TO elsewhere")
+    running = Dispatcher(outbox, {"webhook": webhook(server.url)}, on_result=results)
+    running.start()
+    running.stop()
+    assert db.errors >= 1 and db.failing is not None and "no such table: notify_outbox" in db.failing

@@ -177,7 +177,11 @@ class Outbox:
         """Entries in queue order (the file's, then those only in memory), optionally of one state
         ('pending' or 'failed') and one notifier."""
         with self._db.lock:
-            rows = self._db.read(f"SELECT {COLUMNS} FROM notify_outbox ORDER BY id")
+            try:
+                rows = self._db.read(f"SELECT {COLUMNS} FROM notify_outbox ORDER BY id")
+            except self._db.Error as exc:
+                self._db.failed("reading the outbox", exc)
+                rows = []
             every = [self._current(Entry(*row)) for row in rows] + list(self._staged)  # type: ignore[arg-type]
         return [e for e in every if e is not None and state in (None, e.state) and notifier_name in (None, e.notifier)]
 
