@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
 from artifacts.servers import eventually
+from watchdog import Watchdog
 from watchdog.notify.outbox import Outbox
 from watchdog.runtime.state import StateStore
 from watchdog.statefile import StateError, open_state
@@ -67,3 +69,16 @@ def test_a_leader_whose_connection_drops_never_writes_again(state_url: str, post
     with pytest.raises(psycopg.Error, match="the lead with it"):
         with first.transaction() as conn:
             store.write(conn)
+
+
+@pytest.mark.postgres
+def test_the_state_urls_password_is_a_secret_of_the_watchdog(state_url: str, tmp_path: Path) -> None:
+    url = state_url.replace("postgresql://postgres@", "postgresql://postgres:n0t-pr1nted@")  # trust auth ignores it
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("version: 1\ntargets:\n  main: {dsn: \"sqlite:///%s\"}\nrules:\n  - {name: x, check: sql, query: SELECT 1}\n"
+                     % (tmp_path / "db.sqlite"))
+    watchdog = Watchdog.from_file(rules, state=url, notifiers={})
+    try:
+        assert "n0t-pr1nted" in watchdog.secrets
+    finally:
+        watchdog.close()

@@ -23,6 +23,7 @@ from watchdog.evaluation.execute import Clock, utc_now
 from watchdog.evaluation.pool import Connector
 from watchdog.evaluation.units import Unit, plan_units
 from watchdog.probing.connection import connect
+from watchdog.probing.dsn import secrets_of
 from watchdog.results.model import Result
 from watchdog.runtime.alerts import Alert, AlertBook, Changes
 from watchdog.runtime.compose import compose
@@ -56,6 +57,7 @@ class Watchdog:
         self._rules = {(rule.name, rule.target): rule for rule in plan.rules}
         self.ledger = Ledger(plan.rules, self._notifiers)
         self.registry = registry_for(self.ledger)
+        self._state = state
         self._db = open_state(state, on_error=self.ledger.state_failed)
         try:
             self._store = StateStore(self._db)
@@ -93,8 +95,9 @@ class Watchdog:
 
     @property
     def secrets(self) -> frozenset[str]:
-        """DSN passwords, webhook URLs and secrets: what logs must never show."""
-        return self.plan.secrets | {s for n in self._notifiers.values() for s in getattr(n, "secrets", ())}
+        """DSN passwords (the state's too), webhook URLs and secrets: what logs must never show."""
+        notifiers = {s for n in self._notifiers.values() for s in getattr(n, "secrets", ())}
+        return self.plan.secrets | notifiers | secrets_of(str(self._state))
 
     @property
     def running(self) -> bool:
