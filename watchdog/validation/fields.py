@@ -223,20 +223,34 @@ class Bool(Field):
 DURATION_PATTERN = r"^(0|(\d+(\.\d+)?(ms|s|m|h|d|w))+)$"
 
 
+# Ten years: longer than any schedule or window means, short enough that now +/- it is a date.
+MAX_DURATION = 3650 * 86400.0
+
+
 @dataclass
 class Duration(Field):
-    """Seconds, written with a unit."""
+    """Seconds, written with a unit, within [minimum, maximum]: a duration out of range fails
+    `validate`, not the scheduler (`interval: 0s` divides by zero, `99999999999d` overflows)."""
+
+    minimum: float = 0.0
+    maximum: float = MAX_DURATION
 
     def convert(self, node: Node, ctx: Ctx) -> float:
         value = node.value
         if isinstance(value, int) and not isinstance(value, bool) and value == 0:
-            return 0.0
-        if not isinstance(value, str):
+            seconds = 0.0
+        elif not isinstance(value, str):
             raise Invalid(f"expected a duration such as 30s, 5m, 2h or 1d, got {_type_name(value)}")
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise Invalid(str(exc)) from None
+        else:
+            try:
+                seconds = parse_duration(value)
+            except ValueError as exc:
+                raise Invalid(str(exc)) from None
+        if seconds < self.minimum:
+            raise Invalid(f"must be at least {format_duration(self.minimum)}, got {value}")
+        if seconds > self.maximum:
+            raise Invalid(f"must be at most {format_duration(self.maximum)}, got {value}")
+        return seconds
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "pattern": DURATION_PATTERN}
