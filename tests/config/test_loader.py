@@ -29,13 +29,13 @@ def test_a_file_just_under_the_limit_is_read(tmp_path):
     assert load(path, {}).rule_file.rules == ()
 
 
-def test_expanded_strings_are_kept_as_secrets_and_as_expanded(write_rules):
+def test_variable_values_are_secrets_and_the_strings_they_were_expanded_in_are_kept(write_rules):
     path = write_rules("""
         version: 1
         targets: {main: {dsn: "sqlite:///x.db"}}
         rules:
           - {name: a, check: count, table: t, where: {tenant: "${TENANT}", code: "x-${CODE}"}}
     """)
-    rule_file = load(path, {"TENANT": "acme-corp", "CODE": "7"}).rule_file
+    rule_file = load(path, {"TENANT": "acme-corp", "CODE": "7", "UNUSED": "not-referenced"}).rule_file
     assert rule_file.expanded == {"acme-corp", "x-7"}
     assert rule_file.secrets == {"acme-corp"}

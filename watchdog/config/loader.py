@@ -63,7 +63,7 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     rule_file = RuleFile(
         path=shown, version=top["version"], targets=targets, rules=tuple(rules),
         notify={k: v for k, v in (top.get("notify") or {}).items() if v},
-        check_paths=tuple(top.get("check_paths") or ()), secrets=_secrets(text, env, parsed.expanded),
+        check_paths=tuple(top.get("check_paths") or ()), secrets=_secrets(text, env),
         expanded=parsed.expanded,
     )
     return Loaded(rule_file, registry)
@@ -115,11 +115,10 @@ def _places(node: Node) -> Iterator[Location]:
         yield from _places(child)
 
 
-def _secrets(text: str, env: Mapping[str, str], expanded: frozenset[str]) -> frozenset[str]:
-    """Values of the variables the file refers to, and the strings they were expanded in: never
-    to be echoed in output (the shortest are left out: replacing '1' everywhere hides nothing)."""
-    values = {env.get(name, "") for name in references(text)} | expanded
-    return frozenset(v for v in values if len(v) >= 4)
+def _secrets(text: str, env: Mapping[str, str]) -> frozenset[str]:
+    """Values of the variables the file refers to: never to be echoed in output (the shortest
+    are left out: replacing '1' everywhere would hide nothing and garble every message)."""
+    return frozenset(v for name in references(text) if len(v := env.get(name, "")) >= 4)
 
 
 def _rules(node: Node | None, registry: Registry, targets: Mapping[str, Target], defaults: dict[str, Any], ctx: Ctx) -> list[Rule]:

@@ -7,7 +7,7 @@ import time
 import urllib.parse
 from typing import Any, Protocol
 
-from watchdog.probing.dsn import DsnError, dialect_of, sqlite_path
+from watchdog.probing.dsn import DsnError, dialect_of, scrub, secrets_of, sqlite_path
 
 
 class ProbeFailure(Exception):
@@ -52,8 +52,8 @@ class PostgresConnection:
                 dsn, autocommit=True, row_factory=dict_row, application_name="watchdog",
                 connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
-        except psycopg.Error as exc:
-            raise ProbeFailure(f"cannot connect: {_one_line(exc)}") from None
+        except psycopg.Error as exc:  # libpq may echo the DSN it could not read
+            raise ProbeFailure(scrub(f"cannot connect: {_one_line(exc)}", secrets_of(dsn))) from None
         self.broken = False
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
