@@ -14,6 +14,7 @@ from typing import Any
 import jinja2
 
 from watchdog.model.durations import format_duration, parse_duration
+from watchdog.validation.sqltext import NotOneSelect, one_select
 from watchdog.validation.yamlsource import Node
 from watchdog.errors import Location, Problem
 
@@ -401,22 +402,13 @@ class Sql(Field):
     """A read-only query, run inside a read-only transaction; one statement only."""
 
     def convert(self, node: Node, ctx: Ctx) -> str:
-        value = _want(node, (str,), "an SQL query")
-        body = value.strip().rstrip(";").strip()
-        if not body:
-            raise Invalid("the query is empty")
-        if ";" in _strip_literals(body):
-            raise Invalid("the query must be a single statement (found ';')")
-        if not re.match(r"(?is)\s*(select|with|values)\b", body):
-            raise Invalid("the query must be a SELECT (or WITH ... SELECT)")
-        return body
+        try:
+            return one_select(_want(node, (str,), "an SQL query"))
+        except NotOneSelect as exc:
+            raise Invalid(str(exc)) from None
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string"}
-
-
-def _strip_literals(sql: str) -> str:
-    return re.sub(r"'([^']|'')*'|\"([^\"]|\"\")*\"|--[^\n]*", "", sql)
 
 
 @dataclass
