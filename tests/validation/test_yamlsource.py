@@ -89,3 +89,17 @@ def test_a_key_that_is_not_plain_text_is_a_problem():
     root, found = parse("? [a, b]\n: 1\nc: 2\n", "r.yaml", {})
     assert [str(p) for p in found] == ["r.yaml:1:3: a key must be plain text, not a list or a mapping"]
     assert root.plain() == {"c": 2}
+
+
+def test_scalars_that_break_pyyamls_constructors_are_located_problems():
+    root, found = parse("a: !!int\nb: !!timestamp x\n", "r.yaml", {})
+    assert [str(p) for p in found] == [
+        "r.yaml:1:4: not a valid !!int value: ''",
+        "r.yaml:2:4: not a valid !!timestamp value: 'x'",
+    ]
+
+
+def test_a_control_character_is_located_on_one_line():
+    assert problems("a: 1\nb: x\x1fy\n") == [
+        "r.yaml:2:5: YAML error: control characters are not allowed (#x001f)"
+    ]

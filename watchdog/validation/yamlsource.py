@@ -205,7 +205,8 @@ class _Composer:
         except yaml.constructor.ConstructorError:
             self.problems.append(Problem(loc, f"YAML tag '{tag}' is not supported"))
             return None
-        except (ValueError, TypeError, OverflowError):
+        except Exception:  # noqa: BLE001 - PyYAML's constructors raise what bad text makes them (IndexError for
+            # `!!int ''`, AttributeError for `!!timestamp x`): any of it is a problem with this value
             self.problems.append(Problem(loc, f"not a valid !!{tag.rsplit(':', 1)[-1]} value: '{event.value}'"))
             return None
 
@@ -245,8 +246,12 @@ def parse_document(text: str, path: str, env: Mapping[str, str]) -> Parsed:
         where = _loc(path, mark) if mark else Location(path, 1, 1)
         reason = exc.problem or exc.context or "invalid YAML"
         return Parsed(None, [Problem(where, f"YAML syntax error: {reason}")])
+    except yaml.reader.ReaderError as exc:
+        before = text[:exc.position]
+        where = Location(path, before.count("\n") + 1, len(before) - before.rfind("\n"))
+        return Parsed(None, [Problem(where, f"YAML error: {exc.reason} (#x{exc.character:04x})")])
     except yaml.YAMLError as exc:
-        return Parsed(None, [Problem(Location(path, 1, 1), f"YAML error: {exc}")])
+        return Parsed(None, [Problem(Location(path, 1, 1), f"YAML error: {str(exc).splitlines()[0]}")])
     if root is None:
         return Parsed(Node(None, Location(path, 1, 1)), composer.problems, frozenset(composer.expanded))
     return Parsed(root, composer.problems, frozenset(composer.expanded))
