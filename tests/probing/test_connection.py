@@ -66,6 +66,15 @@ def test_sqlite_is_read_only_and_time_limited(tmp_path):
     conn.close()
 
 
+def test_sqlite_runs_one_statement_only(tmp_path):
+    path = tmp_path / "x.db"
+    sqlite3.connect(path).close()
+    conn = connect(f"sqlite:///{path}")
+    with pytest.raises(ProbeFailure, match="one statement at a time"):
+        conn.query("SELECT 1; SELECT 2", {}, 5)
+    conn.close()
+
+
 def test_sqlite_missing_file_is_not_created(tmp_path):
     with pytest.raises(ProbeFailure, match="cannot open SQLite database"):
         connect(f"sqlite:///{tmp_path / 'nope.db'}")

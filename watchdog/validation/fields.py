@@ -6,6 +6,7 @@ are all built from these, so `watchdog validate` and `watchdog schema` can never
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -204,6 +205,8 @@ class Number(Field):
 
     def convert(self, node: Node, ctx: Ctx) -> float:
         value = _want(node, (int, float), "a number")
+        if not math.isfinite(value):  # .nan compares false with everything: a rule that never fires
+            raise Invalid(f"expected a finite number, got {value}")
         if self.minimum is not None and value < self.minimum:
             raise Invalid(f"must be at least {self.minimum:g}, got {value}")
         return float(value)
@@ -305,6 +308,8 @@ class Identifiers(Field):
 
 
 SCALAR_TYPES = (str, int, float, bool)
+# PostgreSQL takes at most 65,535 parameters in a statement; an allowlist is far shorter.
+MAX_VALUES = 1000
 
 
 def _items(items: list[Node], kinds: tuple[type, ...], what: str) -> list[Any]:
@@ -322,10 +327,12 @@ class Scalars(Field):
     def convert(self, node: Node, ctx: Ctx) -> list[Any]:
         if not node.is_list:
             raise Invalid(f"expected a list of values, got {_type_name(node.value)}")
+        if len(node.value) > MAX_VALUES:
+            raise Invalid(f"at most {MAX_VALUES} values, got {len(node.value)} (each is a bound parameter)")
         return _items(node.value, SCALAR_TYPES, "a plain value")
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "array", "items": {"type": ["string", "number", "boolean"]}}
+        return {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "maxItems": MAX_VALUES}
 
 
 @dataclass
