@@ -167,6 +167,16 @@ def test_user_sql_cannot_change_the_session_the_next_probe_sees(postgres_dsn):
     conn.close()
 
 
+@pytest.mark.postgres
+def test_a_session_is_reset_after_every_guarded_probe_not_only_the_first_few(postgres_dsn):
+    conn = connect(postgres_dsn)
+    for _ in range(12):
+        assert conn.query("SELECT 1 AS one", {}, 5, guarded=True) == [{"one": 1}]
+        assert conn.query("SELECT 1 AS one", {}, 2, guarded=True) == [{"one": 1}]
+    assert not conn.broken
+    conn.close()
+
+
 SETTINGS = ("SELECT current_setting('search_path') AS search_path, current_setting('TimeZone') AS tz, "
             "current_setting('application_name') AS app, current_setting('statement_timeout') AS st, "
             "current_setting('default_transaction_read_only') AS ro")

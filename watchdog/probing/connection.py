@@ -53,8 +53,10 @@ class PostgresConnection:
         ours = f"-c default_transaction_read_only=on -c statement_timeout={self._timeout_ms} -c TimeZone=UTC"
         try:
             theirs = psycopg.conninfo.conninfo_to_dict(dsn).get("options") or ""
+            # prepare_threshold=None: psycopg would otherwise prepare our DISCARD ALL after five
+            # runs, and the sixth would run a prepared statement it has just deallocated itself.
             self._conn = psycopg.connect(
-                dsn, autocommit=True, row_factory=dict_row, application_name="watchdog",
+                dsn, autocommit=True, row_factory=dict_row, application_name="watchdog", prepare_threshold=None,
                 connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
         except psycopg.Error as exc:  # libpq may echo the DSN it could not read
