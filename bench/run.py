@@ -38,8 +38,8 @@ import rulesets  # noqa: E402
 from watchdog.commands.explain import render as render_plan  # noqa: E402
 from watchdog.plan import Plan, build_plan  # noqa: E402
 from watchdog.probing.connection import PostgresConnection  # noqa: E402
-from watchdog.probing.explain import explain_item  # noqa: E402
-from watchdog.probing.runner import compile_work, evaluate, members, utc_now  # noqa: E402
+from watchdog.evaluation.explain import explain_item  # noqa: E402
+from watchdog.evaluation.execute import compile_work, evaluate, members, utc_now  # noqa: E402
 from watchdog.runtime.watchdog import Watchdog  # noqa: E402
 
 LOCAL = "postgresql://postgres@127.0.0.1:5432/test"

@@ -12,6 +12,7 @@ import yaml
 
 from artifacts.tools import ROOT, run_tool
 from watchdog.cli import main
+from watchdog.plan import build_plan
 
 HEADER = """
 version: 1
@@ -112,7 +113,8 @@ def test_promtool_accepts_the_rules_generated_from_the_example_rule_file(promtoo
     output = tmp_path / "generated.rules.yml"
     assert main(["render", "prometheus-rules", "-c", str(ROOT / "rules.yaml"), "-o", str(output)]) == 0
     done = run_tool([promtool, "check", "rules", str(output)])
-    assert "SUCCESS: 15 rules found" in done.stdout
+    enabled = [rule for rule in build_plan(ROOT / "rules.yaml", env={}).rules if rule.enabled]
+    assert f"SUCCESS: {len(enabled)} rules found" in done.stdout
 
 
 @pytest.mark.e2e

@@ -11,9 +11,10 @@ from watchdog.cli import main
 def test_builtin_catalogue_has_every_kind_of_the_contract():
     registry, problems = load_registry()
     assert problems == []
-    assert set(registry.names()) >= {"duplicate", "stuck", "absent", "allowlist", "stale_heartbeat", "orphan", "ratio", "count", "sql"}
+    assert set(registry.names()) >= {"duplicate", "stuck", "absent", "allowlist", "stale_heartbeat", "orphan", "ratio", "count", "sql",
+                                     "schedule"}
     for kind in registry.kinds.values():
-        assert kind.shape in ("rows", "aggregate") and kind.description
+        assert kind.shape in ("rows", "aggregate", "schedule") and kind.description
 
 
 def test_a_user_kind_from_check_paths_runs(tmp_path, write_rules, capsys):

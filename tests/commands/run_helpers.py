@@ -16,7 +16,7 @@ import psycopg
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from artifacts.servers import Daemon, Receiver, free_port
+from artifacts.servers import Daemon, Receiver, eventually, free_port
 
 SECRET = "s3cret-signing-key"
 SHUTDOWN_TIMEOUT = 3.0
@@ -127,3 +127,18 @@ def series(family: Metric, suffix: str = "") -> dict[frozenset[tuple[str, str]],
 
 def labels(**pairs: str) -> frozenset[tuple[str, str]]:
     return frozenset(pairs.items())
+
+
+def evaluations(daemon: Daemon) -> int:
+    """How many times the daemon has evaluated jobs_stuck on main (its probe-duration count)."""
+    counts = series(scrape(daemon)["watchdog_probe_duration_seconds"], "_count")
+    return int(counts.get(labels(rule="jobs_stuck", target="main"), 0))
+
+
+def after_evaluations(daemon: Daemon, more: int) -> None:
+    """Returns once the daemon has evaluated the rule `more` times since the call: what a test waits
+    for before asserting that those evaluations sent nothing. A process has no clock a test can move,
+    so this counts what it did instead of sleeping and hoping it did something; the notification of
+    one evaluation is out long before the next one (1s later), so all but the last are covered."""
+    target = evaluations(daemon) + more
+    eventually(lambda: evaluations(daemon) >= target, f"{more} more evaluations", timeout=10 + 5 * more)

@@ -11,8 +11,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from run_helpers import (DOCUMENT_FIELDS, FIX, HOOK, INCIDENT, JOBS_TABLE, SECRET, Runner, documents, labels, scrape,
-                         series, signature_ok, sql, terminate)
+from run_helpers import (DOCUMENT_FIELDS, FIX, HOOK, INCIDENT, JOBS_TABLE, SECRET, Runner, after_evaluations, documents,
+                         labels, scrape, series, signature_ok, sql, terminate)
 
 from artifacts.conftest import receiver  # noqa: F401 (the HTTP receiver fixture)
 from artifacts.servers import Receiver, eventually, free_port
@@ -47,7 +47,7 @@ def test_metrics_over_http_carry_every_metric_of_the_contract_with_its_labels(jo
         "watchdog_rule_violations": "gauge", "watchdog_rule_up": "gauge", "watchdog_rule_value": "gauge",
         "watchdog_rule_last_evaluation_timestamp_seconds": "gauge", "watchdog_probe_duration_seconds": "histogram",
         "watchdog_probe_errors": "counter", "watchdog_evaluations_skipped": "counter", "watchdog_target_up": "gauge",
-        "watchdog_notifications": "counter", "watchdog_build_info": "gauge",
+        "watchdog_notifications": "counter", "watchdog_batch_splits": "counter", "watchdog_build_info": "gauge",
     }
     rule = labels(**RULE)
     assert series(families["watchdog_rule_violations"]) == {labels(**RULE, check="stuck", severity="critical"): 0.0}
@@ -89,7 +89,7 @@ def test_an_incident_pages_once_signed_its_fix_resolves_once_and_sigterm_exits_z
     assert firing["samples"][0]["status"] == "pending" and firing["samples"][0]["age_seconds"] > 3000
     assert datetime.fromisoformat(firing["starts_at"]) and firing["ends_at"] is None
     assert signature_ok(receiver, firing)
-    time.sleep(3)  # three more evaluations, still violated: no second page
+    after_evaluations(daemon, 3)  # three more evaluations, still violated: no second page
     assert len(documents(receiver)) == 1
 
     sql(jobs, FIX)
@@ -97,7 +97,7 @@ def test_an_incident_pages_once_signed_its_fix_resolves_once_and_sigterm_exits_z
     assert DOCUMENT_FIELDS <= set(resolved) and signature_ok(receiver, resolved)
     assert (resolved["fingerprint"], resolved["starts_at"]) == (firing["fingerprint"], firing["starts_at"])
     assert datetime.fromisoformat(resolved["ends_at"]) >= datetime.fromisoformat(resolved["starts_at"])
-    time.sleep(2)
+    after_evaluations(daemon, 2)  # holding again: no second resolve
     assert [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
 
     assert terminate(daemon) == 0
@@ -114,15 +114,15 @@ def test_a_restart_while_firing_pages_nothing_new_and_a_fix_while_down_resolves_
     assert terminate(first) == 0
 
     second = runner.start()
-    time.sleep(3)  # several evaluations of the same incident after the restart
+    after_evaluations(second, 3)  # several evaluations of the same incident after the restart
     assert documents(receiver) == [firing]
     assert terminate(second) == 0
 
     sql(jobs, FIX)
-    runner.start()
+    third = runner.start()
     [resolved] = eventually(lambda: documents(receiver, "resolved"), "the resolve after the restart")
     assert resolved["fingerprint"] == firing["fingerprint"]
-    time.sleep(2)
+    after_evaluations(third, 2)
     assert [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
 
 
@@ -156,12 +156,13 @@ def test_a_receiver_that_was_down_gets_every_notification_once_in_order_when_it_
     eventually(lambda: "not delivered" in daemon.log.read_text(), "a failed delivery attempt")
     sql(jobs, FIX)
     eventually(lambda: "alert jobs_stuck resolved" in daemon.log.read_text(), "the resolve to be queued")
-    time.sleep(3)  # a few more failed attempts: an outage of some seconds in all
+    # A few more failed attempts (backoff from 1s): an outage of some seconds in all.
+    eventually(lambda: daemon.log.read_text().count("not delivered") >= 3, "three failed delivery attempts")
     receiver = Receiver(port)
     try:
         # Backoff with full jitter from 1s: after a few seconds down the next try may be ~16s away.
         eventually(lambda: len(documents(receiver)) == 2, "both notifications after the outage", timeout=40)
-        time.sleep(2)
+        after_evaluations(daemon, 2)  # neither is sent again
         assert [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
     finally:
         receiver.close()

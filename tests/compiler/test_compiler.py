@@ -54,11 +54,19 @@ def test_percent_in_raw_sql_is_escaped_for_psycopg_only(write_rules):
     assert "'a%'" in plan_for(write_rules, rule).probes[0].sql
 
 
-def test_row_kinds_return_count_and_samples_in_one_statement(write_rules):
+def test_row_kinds_return_count_and_samples_in_one_statement(write_rules, tmp_path):
+    import sqlite3
+
+    db = tmp_path / "runs.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE automation_runs (job_id TEXT, run_at_ms INTEGER)")
+        conn.executemany("INSERT INTO automation_runs VALUES (?, ?)", [(f"j{i % 7}", i % 7) for i in range(70)])
     rule = "  - {name: a, check: duplicate, table: automation_runs, key: [job_id, run_at_ms], samples: 3}\n"
     probe = plan_for(write_rules, rule).probes[0]
-    assert probe.sql.count("SELECT COUNT(*) AS wd_count") == 1 and "LIMIT :p0" in probe.sql
-    assert probe.params["p0"] == 3
+    with sqlite3.connect(db) as conn:
+        conn.row_factory = sqlite3.Row
+        rows = [dict(r) for r in conn.execute(probe.sql, probe.bind(NOW)).fetchall()]
+    assert len(rows) == 3 and {r["wd_count"] for r in rows} == {7}  # three samples, each carrying the total
 
 
 def test_no_samples_means_count_only(write_rules):

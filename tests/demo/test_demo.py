@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -36,23 +35,36 @@ def test_demo_builds_every_incident_and_exits_1(tmp_path):
     for seed, rule in SEED_RULES.items():
         assert f"seed {seed}" in run.stdout
         assert re.search(rf"^{rule}\s+main\s+\w+\s+VIOLATED", run.stdout, re.MULTILINE), rule
-    assert "1 ok, 14 violated, 0 error" in run.stdout
+    assert "1 ok, 16 violated, 0 error" in run.stdout
     assert list(tmp_path.iterdir()) == []  # the temporary database is gone
 
 
+def renamed_rules(path: Path, name: str) -> Path:
+    """The example rule file with its seed-004 rule renamed: output naming `name` proves this file ran."""
+    text = RULES.read_text()
+    assert text.count("name: sitemap_jobs_pending\n") == 1
+    path.write_text(text.replace("name: sitemap_jobs_pending\n", f"name: {name}\n"))
+    return path
+
+
 def test_demo_finds_rules_yaml_like_the_other_commands(tmp_path):
-    shutil.copy(RULES, tmp_path / "rules.yaml")
-    assert demo(cwd=tmp_path).returncode == 1
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    env = {**os.environ, "WATCHDOG_CONFIG": str(RULES)}
-    assert demo(cwd=elsewhere, env=env).returncode == 1
+    renamed_rules(tmp_path / "rules.yaml", "pending_in_cwd")
+    run = demo(cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert re.search(r"^pending_in_cwd\s+main\s+\w+\s+VIOLATED", run.stdout, re.MULTILINE), run.stdout
+    assert not re.search(r"^sitemap_jobs_pending\s", run.stdout, re.MULTILINE)
+    # $WATCHDOG_CONFIG comes before ./rules.yaml, as for the other commands.
+    env = {**os.environ, "WATCHDOG_CONFIG": str(renamed_rules(tmp_path / "env.yaml", "pending_in_env"))}
+    run = demo(cwd=tmp_path, env=env)
+    assert run.returncode == 1, run.stderr
+    assert re.search(r"^pending_in_env\s+main\s+\w+\s+VIOLATED", run.stdout, re.MULTILINE), run.stdout
+    assert "pending_in_cwd" not in run.stdout
 
 
 def test_demo_without_a_rule_file_at_hand_runs_the_example_the_package_carries(tmp_path):
     run = demo(cwd=tmp_path)
     assert run.returncode == 1, run.stderr
-    assert "1 ok, 14 violated, 0 error" in run.stdout
+    assert "1 ok, 16 violated, 0 error" in run.stdout
     assert EXAMPLE_RULES.read_text() == RULES.read_text()
     missing = demo(cwd=tmp_path, env={**os.environ, "WATCHDOG_CONFIG": str(tmp_path / "nope.yaml")})
     assert missing.returncode == 2 and "no such rule file" in missing.stderr  # an explicit choice is kept
@@ -62,7 +74,7 @@ def test_demo_json_keeps_stdout_for_the_report(tmp_path):
     run = demo("-c", str(RULES), "--format", "json", cwd=tmp_path)
     assert run.returncode == 1
     report = json.loads(run.stdout)
-    assert report["summary"] == {"ok": 1, "violated": 14, "error": 0}
+    assert report["summary"] == {"ok": 1, "violated": 16, "error": 0}
     assert "seed 004" in run.stderr
 
 
@@ -98,7 +110,7 @@ def test_demo_on_postgres(postgres_dsn, tmp_path):
         conn.execute("CREATE TABLE mine (x integer)")
     run = demo("-c", str(RULES), "--dsn", postgres_dsn, cwd=tmp_path)
     assert run.returncode == 1, run.stderr
-    assert "1 ok, 14 violated, 0 error" in run.stdout
+    assert "1 ok, 16 violated, 0 error" in run.stdout
     with psycopg.connect(postgres_dsn) as conn:
         tables = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
         assert tables == {t.name for t in TABLES} | {"mine"}

@@ -17,7 +17,6 @@ from artifacts.tools import RULES_FILE, alert_rules, dashboard_expressions, load
 from e2e.pipeline import Pipeline, start_pipeline
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
-pytest.importorskip("watchdog.commands.run", reason="`watchdog run` is not built yet (watchdog/commands/run.py)")
 
 # Alerts whose condition a short test cannot bring about: only their metrics are required to exist.
 QUIET = {

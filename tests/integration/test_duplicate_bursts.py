@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlite3
 
 from watchdog.plan import build_plan
-from watchdog.probing.runner import evaluate
+from watchdog.evaluation.evaluator import evaluate
 
 
 def test_two_bursts_of_one_key_count_four_copies(tmp_path, write_rules):

@@ -1,4 +1,4 @@
-"""Each of the nine check kinds on the demo schema, SQLite and PostgreSQL alike: the parameters the
+"""Each of the check kinds on the demo schema, SQLite and PostgreSQL alike: the parameters the
 example rules.yaml leaves at their defaults (epoch time units, windows, tolerance, lookback,
 allow_null, min_total, child filters, expect), each with the figure it must produce.
 """
@@ -36,6 +36,15 @@ CASES = {
         "pending_40d": {"violations": 1, "value": 1, "samples": [{"domain_id": 4, "age_seconds": 69 * 86400}]},
         "pending_any": {"violations": 4, "samples": [{"domain_id": 4}]},
     }),
+    "schedule": (("000", "003"), """
+      - {name: digest_every_5m_ms, check: schedule, table: automation_runs, where: {env: production}, time_column: run_at_ms, time_unit: ms, cron: "*/5 * * * *", grace: 1m, lookback: 30m}
+      - {name: digest_once_per_slot, check: schedule, table: automation_runs, time_column: started_at, cron: "*/5 * * * *", grace: 2m, lookback: 12m, at_most: 1}
+      - {name: batch_8am_london, check: schedule, table: scheduler_runs, where: {function_name: daily-batch-trigger}, time_column: started_at, finished_column: completed_at, max_runtime: 10m, cron: "0 8 * * *", timezone: Europe/London, grace: 1h, lookback: 3d}
+    """, {
+        "digest_every_5m_ms": {"status": "ok"},
+        "digest_once_per_slot": {"violations": 3, "samples": [{"problem": "duplicate", "runs": 2}] * 3},
+        "batch_8am_london": {"violations": 3, "samples": [{"problem": "overlong", "fire_local": f"2026-02-0{d}T08:00:00+00:00"} for d in (2, 3, 4)]},
+    }),
     "absent": (("000", "001"), """
       - {name: digest_ran_ms, check: absent, table: automation_runs, where: {env: production}, time_column: run_at_ms, time_unit: ms, within: 2m}
       - {name: digest_ran_30s, check: absent, table: automation_runs, time_column: run_at_ms, time_unit: ms, within: 30s}
@@ -44,7 +53,7 @@ CASES = {
     """, {
         "digest_ran_ms": {"status": "ok", "value": 60},
         "digest_ran_30s": {"violations": 1, "value": 60},
-        "started_short_lookback": {"violations": 1, "value": None, "samples": [{"rows_in_lookback": 0}]},
+        "started_short_lookback": {"violations": 1, "value": None, "samples": []},
         "never_logged": {"violations": 1, "value": None},
     }),
     "allowlist": (ALL, """

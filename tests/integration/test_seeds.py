@@ -39,13 +39,16 @@ INCIDENTS = {
             {"env": "staging", "run_at_ms": SLOTS_MS[0], "status": "success"}]},
     },
     "001": {
-        "reply_scheduler_started": {"violations": 1, "value": 3900, "samples": [{"rows_in_lookback": 8}]},
+        "reply_scheduler_started": {"violations": 1, "value": 3900, "samples": []},
         "reply_permit_pipeline_source": {"violations": 2, "samples": [
             {"permit_id": "permit-tiered_scheduler-20", "pipeline_source": "tiered_scheduler"},
             {"permit_id": "permit-tiered_scheduler-50", "pipeline_source": "tiered_scheduler"}]},
         "proof_scheduler_started": {"violations": 1, "value": 0},
         "proof_permits_created": {"violations": 1, "value": 0},
         "proof_permits_used": {"violations": 1, "value": 0},
+        # fires at 16:15, 16:30 and 16:45 with no started event within 15 minutes; 17:00's grace runs on
+        "reply_scheduler_schedule": {"violations": 3, "samples": [
+            {"problem": "missed", "fire_utc": f"2026-02-04T16:{minute}:00+00:00"} for minute in ("15", "30", "45")]},
     },
     "002": {
         "duplicate_notifications": {"violations": 1, "value": 1, "samples": [
@@ -56,6 +59,12 @@ INCIDENTS = {
             {"org_id": "org-acme", "status": "running", "heartbeat_age_seconds": 1500},
             {"org_id": "org-globex", "status": "running", "heartbeat_age_seconds": 420}]},
         "batch_failure_ratio": {"violations": 1, "value": 6 / 37, "samples": [{"failed": 6, "total": 37}]},
+        # 03:00 New York (08:00 UTC in February): nothing on Jan 31; on Feb 2 the EDT entry (07:00 UTC, 02:00
+        # EST) ran it too, which falls in Feb 1's slot, as a second run for that date
+        "daily_batch_schedule": {"violations": 2, "samples": [
+            {"problem": "missed", "fire_utc": "2026-01-31T08:00:00+00:00", "fire_local": "2026-01-31T03:00:00-05:00"},
+            {"problem": "duplicate", "fire_local": "2026-02-01T03:00:00-05:00", "runs": 2,
+             "started": ["2026-02-01T08:00:20+00:00", "2026-02-02T07:00:20+00:00"]}]},
         "cron_duplicate_entries": {"violations": 1, "samples": [{"schedule": "0 5 * * *", "command": TRIGGER, "copies": 2}]},
         "cron_overlapping_schedules": {"violations": 2, "samples": [
             {"command": RECONCILER, "entries": 2}, {"command": TRIGGER, "entries": 2}]},

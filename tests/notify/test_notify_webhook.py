@@ -54,7 +54,8 @@ def test_no_secret_no_signature(server: Server) -> None:
 
 
 def test_configured_headers_are_sent_but_cannot_forge_ours(server: Server) -> None:
-    _, headers = received(server, secret="hunter22",
-                          headers={"Authorization": "Bearer abc", "X-Watchdog-Signature": "sha256=forged"})
+    body, headers = received(server, secret="hunter22",
+                             headers={"Authorization": "Bearer abc", "X-Watchdog-Signature": "sha256=forged"})
     assert headers["Authorization"] == "Bearer abc"
-    assert headers["X-Watchdog-Signature"] != "sha256=forged"
+    expected = "sha256=" + hmac.new(b"hunter22", body, hashlib.sha256).hexdigest()
+    assert headers["X-Watchdog-Signature"] == expected  # ours, not merely something other than the forged one

@@ -11,7 +11,10 @@ from freezegun import freeze_time
 from watchdog.compiler.batch import split
 from watchdog.plan import build_plan
 from watchdog.probing.connection import connect
-from watchdog.probing.runner import evaluate, run_probe
+from watchdog.evaluation.evaluator import Evaluator, evaluate
+from watchdog.evaluation.units import Unit
+from watchdog.model.conditions import Compare, In, time_bound
+from watchdog.evaluation.execute import run_probe
 
 NOW = datetime(2026, 2, 4, 17, 5, tzinfo=timezone.utc)
 RULES = """
@@ -153,8 +156,11 @@ def test_rules_sharing_conditions_scan_one_range_and_count_exactly_their_rows(wr
     for kinds, shared in ((("stuck",), "status"), (("count", "allowlist"), "job_type"), (("stale_heartbeat",), "status")):
         members = [p for p in plan.probes if p.rule.check in kinds]
         [batch], _ = split(members)
-        assert "\n   OR (" not in batch.sql  # no arm per rule
-        assert batch.sql.count(f"{batch.dialect.quote(shared)} = ") == 1  # the shared condition is tested once per row, in the WHERE
-        results = evaluate(members, plan.targets, work=[batch])
+        # one range for the batch (no arm per rule), the shared condition tested once per row in the WHERE
+        assert any(time_bound(c) for c in batch.shared)
+        assert [c.column.name for c in batch.shared if isinstance(c, (Compare, In))] == [shared]
+        evaluator = Evaluator(plan.targets)
+        results = evaluator.evaluate(members, [Unit(batch)])
+        evaluator.close()
         assert [(r.rule, r.violations, r.value) for r in results] == [
             (p.rule.name, one_by_one[p.rule.name].violations, one_by_one[p.rule.name].value) for p in members]

@@ -31,8 +31,8 @@ def test_dialects_and_sqlite_paths():
     assert dialect_of("postgres://h/db").name == "postgresql"
     assert sqlite_path("sqlite:///rel/x.db") == "rel/x.db"
     assert sqlite_path("sqlite:////abs/x.db") == "/abs/x.db"
-    with pytest.raises(DsnError, match="^unsupported DSN scheme 'mysql': use postgresql://... or sqlite:///path$"):
-        dialect_of("mysql://u:pw@h/db")
+    with pytest.raises(DsnError, match="^unsupported DSN scheme 'oracle': "):
+        dialect_of("oracle://u:pw@h/db")
     with pytest.raises(DsnError, match="^an SQLite DSN looks like sqlite:///relative/path.db or sqlite:////absolute/path.db$"):
         dialect_of("sqlite:x.db")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from watchdog.config.model import Rule
-from watchdog.probing.runner import utc_now
+from watchdog.evaluation.execute import utc_now
 from watchdog.results.model import Result
 from jobs_rule import JOBS_STUCK
 

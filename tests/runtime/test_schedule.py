@@ -5,7 +5,8 @@ from pathlib import Path
 from collections.abc import Callable
 
 from watchdog.plan import build_plan
-from watchdog.runtime.schedule import next_slot, plan_units
+from watchdog.evaluation.units import plan_units
+from watchdog.runtime.schedule import next_slot
 
 RULES = """
 version: 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from conftest import sql
 from runtime_helpers import JOBS_RULES
 
 from artifacts.servers import Receiver, eventually
+from jobs_rule import JOBS_STUCK
 from watchdog import Watchdog
 from watchdog.probing.connection import Connection, connect
 
@@ -50,6 +52,35 @@ def test_check_evaluates_every_rule_once_and_deliver_sends_each_change_once(make
     resolved = receiver.at("/hook")[-1]
     assert (resolved["status"], resolved["fingerprint"], resolved["starts_at"]) == ("resolved", firing["fingerprint"], firing["starts_at"])
     assert resolved["ends_at"] is not None
+
+
+REPEATING = """
+version: 1
+targets:
+  main: {{dsn: "sqlite:///{db}"}}
+notify:
+  webhook: {{url: "{hook}"}}
+rules:
+""" + JOBS_STUCK + """    repeat_interval: 1h
+"""
+
+
+def test_a_firing_alert_sends_nothing_more_until_its_repeat_interval(make_watchdog: Callable[..., Watchdog],
+                                                                    jobs_db: Path, receiver: Receiver) -> None:
+    now = [datetime.now(timezone.utc)]
+    watchdog = make_watchdog(REPEATING.format(db=jobs_db, hook=f"{receiver.url}/hook"), clock=lambda: now[0])
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+
+    def evaluate_after(minutes: int) -> list[str]:
+        now[0] += timedelta(minutes=minutes)
+        watchdog.check()
+        watchdog.deliver(5)
+        return [document["status"] for document in receiver.at("/hook")]
+
+    assert evaluate_after(0) == ["firing"]
+    for _ in range(5):  # 50 minutes of evaluations, still violated
+        assert evaluate_after(10) == ["firing"]
+    assert evaluate_after(10) == ["firing", "firing"]  # the hour is up: one repeat
 
 
 class Tracking:

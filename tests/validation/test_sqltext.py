@@ -53,3 +53,13 @@ def test_other_statements_and_unreadable_text_are_refused(query, message):
     with pytest.raises(NotOneSelect) as caught:
         one_select(query)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("query", [
+    "select 1 /* /* */ ; delete from t; /* */",  # MySQL has no nested comments
+    "select 'a\\''; delete from t; -- '",  # MySQL reads \' inside a string as a quote
+])
+def test_a_semicolon_only_mysql_would_see_is_refused(query):
+    with pytest.raises(NotOneSelect) as caught:
+        one_select(query)
+    assert str(caught.value) == SINGLE

@@ -6,12 +6,13 @@ from pathlib import Path
 from typing import Any
 
 from watchdog.validation.fields import FIELD_TYPES, Ctx, Field, Invalid, Obj, Raw, Sql, check_mapping
+from watchdog.model.keys import DATA_KEYS
 from watchdog.validation.yamlsource import Node, parse
 from watchdog.errors import Location, Problem
 
-SHAPES = ("rows", "aggregate")
-#: Rule keys shared by all kinds that a kind may opt into with `uses:`.
-COMMON_DATA_KEYS = ("table", "where", "where_sql", "time_column", "time_unit", "window")
+#: rows: the query returns offending rows; aggregate: one row with `value` (and `violated`);
+#: schedule: runs (and per-job schedules) that watchdog.schedules judges against each expected fire.
+SHAPES = ("rows", "aggregate", "schedule")
 
 
 @dataclass(frozen=True)
@@ -121,8 +122,8 @@ def load_kind(spec_path: Path, builtin: bool = False) -> tuple[CheckKind | None,
         ctx.add(root.loc, f"shape must be one of {', '.join(SHAPES)}")
     uses = tuple(spec.get("uses") or ())
     for key in uses:
-        if key not in COMMON_DATA_KEYS:
-            ctx.add(root.value["uses"].loc, f"'uses' names unknown key '{key}' (one of {', '.join(COMMON_DATA_KEYS)})")
+        if key not in DATA_KEYS:
+            ctx.add(root.value["uses"].loc, f"'uses' names unknown key '{key}' (one of {', '.join(DATA_KEYS)})")
     params: dict[str, Field] = {}
     params_node = root.value.get("params")
     if params_node is not None:

@@ -4,14 +4,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 
 from watchdog.commands.common import add_config, add_selection, claim_output, duration_arg, exit_code, write_output
 from watchdog.model.durations import format_duration
 from watchdog.errors import UsageError
 from watchdog.output import jsonfmt, junit, text
 from watchdog.plan import Plan, build_plan, config_path
+from watchdog.evaluation.evaluator import Evaluator
 from watchdog.probing.privileges import role_warnings
-from watchdog.probing.runner import evaluate
 from watchdog.results.model import Result
 
 RENDERERS = {"text": text.render, "json": jsonfmt.render, "junit": junit.render}
@@ -30,9 +31,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     parser.set_defaults(handler=handle)
 
 
-def run_until_held(plan: Plan, wait: float | None, every: float, sleep=time.sleep, monotonic=time.monotonic) -> list[Result]:
+def run_until_held(plan: Plan, wait: float | None, every: float, sleep: Callable[[float], None] = time.sleep,
+                   monotonic: Callable[[], float] = time.monotonic) -> list[Result]:
     """Evaluate; with `wait`, re-evaluate only the rules that do not hold until they all do or time runs out."""
-    results = evaluate(plan.probes, plan.targets, secrets=plan.secrets)
+    evaluator = Evaluator(plan.targets, secrets=plan.secrets)
+    try:
+        return _until_held(evaluator, plan, wait, every, sleep, monotonic)
+    finally:
+        evaluator.close()
+
+
+def _until_held(evaluator: Evaluator, plan: Plan, wait: float | None, every: float, sleep: Callable[[float], None],
+                monotonic: Callable[[], float]) -> list[Result]:
+    results = evaluator.evaluate(plan.probes)
     if not wait:
         return results
     deadline = monotonic() + wait
@@ -51,7 +62,7 @@ def run_until_held(plan: Plan, wait: float | None, every: float, sleep=time.slee
         print(f"watchdog: {len(pending)} of {len(results)} rules do not hold yet ({names}); "
               f"next try in {format_duration(round(pause))}, {format_duration(round(left))} left", file=sys.stderr)
         sleep(pause)
-        rerun = evaluate([plan.probes[i] for i in pending], plan.targets, secrets=plan.secrets)
+        rerun = evaluator.evaluate([plan.probes[i] for i in pending])
         for index, result in zip(pending, rerun):
             results[index] = result
         tries += 1

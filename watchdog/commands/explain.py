@@ -6,14 +6,13 @@ from __future__ import annotations
 import argparse
 
 from watchdog.commands.common import add_config, add_selection
-from watchdog.compiler.batch import Batch, split
-from watchdog.compiler.probe import Probe
 from watchdog.errors import ExitCode
+from watchdog.evaluation.evaluator import Evaluator
+from watchdog.evaluation.explain import LARGE_TABLE, Explanation
+from watchdog.evaluation.units import plan_units
 from watchdog.plan import build_plan, config_path
-from watchdog.probing.connection import ProbeFailure, connect
+from watchdog.probing.connection import ProbeFailure
 from watchdog.probing.dsn import scrub
-from watchdog.probing.explain import LARGE_TABLE, Explanation, explain_item
-from watchdog.probing.runner import members, utc_now
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -38,25 +37,21 @@ def row_count(text: str) -> int:
 
 def handle(args: argparse.Namespace) -> int:
     plan = build_plan(config_path(args.config), dsn=args.dsn, target=args.target, rules=args.rule)
-    batches, alone = split(plan.probes)
-    items: list[Batch | Probe] = [*batches, *alone]
+    evaluator = Evaluator(plan.targets, secrets=plan.secrets)
     warned = failed = False
-    for item in items:
-        probes = members(item)
-        target = plan.targets[probes[0].rule.target]
-        title = f"{', '.join(p.rule.name for p in probes)} on {target.name}"
-        try:
-            conn = connect(target.dsn, target.connect_timeout, target.statement_timeout)
+    try:
+        for unit in plan_units(plan.probes):
+            title = f"{unit.name} on {unit.target}"
             try:
-                explanation = explain_item(conn, item, utc_now(), target.statement_timeout, args.large)
-            finally:
-                conn.close()
-        except ProbeFailure as exc:
-            print(f"{title}\n  ERROR: {scrub(str(exc), plan.secrets)}\n")
-            failed = True
-            continue
-        print(render(title, explanation))
-        warned = warned or bool(explanation.advice)
+                explanation = evaluator.explain(unit, args.large)
+            except ProbeFailure as exc:
+                print(f"{title}\n  ERROR: {scrub(str(exc), plan.secrets)}\n")
+                failed = True
+                continue
+            print(render(title, explanation))
+            warned = warned or bool(explanation.advice)
+    finally:
+        evaluator.close()
     return ExitCode.PROBE_ERROR if failed else ExitCode.VIOLATED if warned else ExitCode.OK
 
 
@@ -64,6 +59,8 @@ def render(title: str, explanation: Explanation) -> str:
     kinds = ", ".join(dict.fromkeys(rule.check for rule in explanation.rules))
     cost = f"  cost {explanation.total_cost:,.1f}" if explanation.total_cost is not None else ""
     lines = [f"{title} ({kinds}) [{explanation.dialect}]{cost}"]
+    for note in explanation.notes:
+        lines.append(f"  {note}")
     for scan in explanation.scans:
         via = f" using {scan.index}" if scan.index else ""
         rows = f"  ~{rows_label(scan.rows)}" if scan.rows is not None else ""

@@ -1,4 +1,13 @@
-"""Rule -> Probe. Row-shaped kinds are wrapped so one round trip returns the count and the samples."""
+"""Rule -> Probe, in the shape a DBA would write by hand for the same answer.
+
+- A kind whose violations are the rows of its table matching its conditions (`batch: true`):
+  the count comes from those conditions (`SELECT COUNT(*) FROM t WHERE ...`, an index-only scan
+  where an index fits) and the samples from the template's own ordered query with a LIMIT (an
+  index scan that stops after `samples` rows), both in one statement: no offending set is
+  materialized or sorted, however large an incident is.
+- Any other row kind (duplicate, sql): one pass, its rows with a window count of them.
+- An aggregate kind: the template's one plain query.
+"""
 from __future__ import annotations
 
 import re
@@ -7,10 +16,12 @@ from functools import lru_cache
 import jinja2
 
 from watchdog.catalogue.kind import CheckKind
-from watchdog.compiler.context import SENTINEL, SqlContext, TemplateFailure
-from watchdog.dialects import Dialect
+from watchdog.compiler.context import CHILD, SqlContext, TemplateFailure
+from watchdog.compiler.params import SENTINEL
 from watchdog.compiler.probe import Probe
 from watchdog.config.model import Rule
+from watchdog.dialects import Dialect
+from watchdog.model.conditions import Missing
 
 _PLACEHOLDER = re.compile(f"{SENTINEL}(p\\d+){SENTINEL}")
 
@@ -45,24 +56,36 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
     """The probe for `rule`; raises TemplateFailure when the template rejects the parameters."""
     ctx = SqlContext(rule, kind, dialect)
     body = render(ctx)
-    sampled = kind.shape == "rows" and rule.samples > 0
-    if kind.shape == "rows":
-        body = _wrap_rows(ctx, body, rule.samples)
-    sql = finish(dialect, body)
-    guarded = kind.takes_raw_sql or rule.where_sql is not None
-    return Probe(rule=rule, kind=kind, dialect=dialect, sql=sql, params=dict(ctx.params), shape=kind.shape,
-                 sampled=sampled, guarded=guarded)
-
-
-def _wrap_rows(ctx: SqlContext, body: str, samples: int) -> str:
-    """Count every offending row and return the first `samples` of them in the same statement."""
-    if samples <= 0:
-        return f"SELECT COUNT(*) AS wd_count FROM (\n{body}\n) wd_v"
-    limit = ctx.bind(samples)
-    return (
-        f"WITH wd_v AS (\n{body}\n)\n"
-        "SELECT wd_c.wd_count, wd_s.*\n"
-        "FROM (SELECT COUNT(*) AS wd_count FROM wd_v) wd_c\n"
-        f"LEFT JOIN (SELECT * FROM wd_v LIMIT {limit}) wd_s ON 1 = 1"
+    batchable = kind.batch and rule.table is not None
+    if batchable and ctx.recorded is None:
+        raise TemplateFailure(f"template {kind.template_path.name}: a 'batch: true' kind must call where()")
+    conditions = tuple(ctx.recorded or ())
+    samples_sql = None
+    if kind.shape == "rows" and batchable:
+        samples_sql = f"{body}\nLIMIT {ctx.bind(rule.samples)}" if rule.samples > 0 else None
+        body = _count_and_samples(ctx, body, rule.samples)
+    elif kind.shape == "rows":
+        body = _window_count(ctx, body, rule.samples)
+    joined = [p for cond in conditions for p in cond.walk() if isinstance(p, Missing)]
+    relations = {CHILD: joined[0].table} if joined else {}
+    return Probe(
+        rule=rule, kind=kind, dialect=dialect, sql=finish(dialect, body), params=dict(ctx.params), shape=kind.shape,
+        sampled=kind.shape == "rows" and rule.samples > 0, guarded=kind.takes_raw_sql or rule.where_sql is not None,
+        conditions=conditions, samples_sql=finish(dialect, samples_sql) if samples_sql else None, relations=relations,
     )
 
+
+def _count_and_samples(ctx: SqlContext, body: str, samples: int) -> str:
+    """The count from the conditions, the first samples from the ordered query: one statement."""
+    count = f"SELECT COUNT(*) AS wd_count FROM {ctx.dialect.quote(ctx.rule.table or '')} {ctx.sql.where_clause(ctx.recorded or ())}"
+    if samples <= 0:
+        return count
+    return (f"SELECT wd_n.wd_count, wd_s.*\nFROM ({count}) wd_n\n"
+            f"LEFT JOIN (\n{body}\nLIMIT {ctx.bind(samples)}\n) wd_s ON wd_n.wd_count > 0")
+
+
+def _window_count(ctx: SqlContext, body: str, samples: int) -> str:
+    """Rows of a query that groups or is the user's own: one pass, each row carrying the total."""
+    if samples <= 0:
+        return f"SELECT COUNT(*) AS wd_count FROM (\n{body}\n) wd_v"
+    return f"SELECT COUNT(*) OVER () AS wd_count, wd_v.*\nFROM (\n{body}\n) wd_v\nLIMIT {ctx.bind(samples)}"

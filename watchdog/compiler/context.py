@@ -1,9 +1,12 @@
 """The functions and values a check template sees.
 
-Templates never format a value into SQL: `bind`, `bind_list` and `cutoff` return placeholders and
-record the value; identifiers arrive already validated and quoted. Placeholders are written as
-sentinels first and turned into the dialect's own markers after rendering, so a literal `%` in a
-template or a raw fragment cannot be mistaken for one.
+Conditions are data: `where(...)` takes predicates (the rule's own filter, window and where_sql are
+added to them) and records them on the context before rendering them, so the batch query, the
+count of a row-level probe, the EXPLAIN request and the index advice all read the same values.
+Templates build predicates with helpers (`before`, `since`, `is_null`, `not_in`,
+`any_of`, `missing`, ...); identifiers arrive validated and quoted (`Quoted`, which still knows
+its bare name); values are only ever bound. A custom kind may still pass trusted SQL text to
+`where()`: it is kept as a Raw predicate, opaque but never re-parsed.
 """
 from __future__ import annotations
 
@@ -11,46 +14,63 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
-from watchdog.dialects import Dialect
-from watchdog.compiler.probe import TimeRef
-from watchdog.validation.fields import Condition, Field, Identifier, Identifiers, JoinOn, Obj
+from watchdog.compiler.params import SENTINEL, Params
+from watchdog.compiler.sqltext import ConditionSql
 from watchdog.config.model import Rule
+from watchdog.dialects import Dialect
+from watchdog.model.conditions import (
+    AllOf, AnyOf, Col, Compare, Cutoff, In, IsNull, Missing, Predicate, Raw, on_relation,
+)
+from watchdog.model.values import ColumnPair, Record
+from watchdog.validation.fields import Field, Identifier, Identifiers, JoinOn, Obj
 
-SENTINEL = "\x00"
-_SQL_OPS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+CHILD = "c"
 
 
 class TemplateFailure(Exception):
     """A template refused its parameters (via `fail()`): reported as a rule error at load time."""
 
 
-class SqlContext:
-    """Collects bound parameters while one template renders."""
+class Quoted(str):
+    """An identifier as SQL text (quoted for the dialect) that still knows its bare `name`."""
 
-    def __init__(self, rule: Rule, kind: CheckKind, dialect: Dialect, params: dict[str, Any] | None = None,
-                 capture: bool = False) -> None:
+    name: str
+
+    def __new__(cls, sql: str, name: str) -> Quoted:
+        made = super().__new__(cls, sql)
+        made.name = name
+        return made
+
+
+def _col(column: Any) -> Col:
+    if isinstance(column, Quoted):
+        return Col(column.name)
+    if isinstance(column, str):
+        return Col(column)
+    raise TemplateFailure(f"expected a column, got {column!r}")
+
+
+class SqlContext:
+    """Collects bound parameters and the conditions `where()` was given while one template renders."""
+
+    def __init__(self, rule: Rule, kind: CheckKind, dialect: Dialect, params: dict[str, Any] | None = None) -> None:
         self.rule = rule
         self.kind = kind
         self.dialect = dialect
-        self.params: dict[str, Any] = {} if params is None else params
-        self.capture = capture
-        self.predicate: str | None = None
-        self.conjuncts: list[str] = []
+        self.binder = Params(params)
+        self.params = self.binder.values
+        self.recorded: list[Predicate] | None = None
+        self.sql = ConditionSql(dialect, self.binder, rule.table)
 
+    # -- values -----------------------------------------------------------------------------
     def bind(self, value: Any) -> str:
-        """A placeholder for `value`; an equal value of the same type already bound shares its
-        placeholder, so the twenty rules of a batch that all say status = 'pending' send it once."""
-        key = next((k for k, bound in self.params.items() if type(bound) is type(value) and bound == value), None)
-        if key is None:
-            key = f"p{len(self.params)}"
-            self.params[key] = value
-        return f"{SENTINEL}{key}{SENTINEL}"
+        return self.binder.bind(value)
 
     def bind_list(self, values: Iterable[Any]) -> str:
         return "(" + ", ".join(self.bind(v) for v in values) + ")"
 
     def cutoff(self, seconds: float) -> str:
-        return self.bind(TimeRef(float(seconds), self.rule.time_unit))
+        return self.binder.cutoff(seconds, self.rule.time_unit)
 
     def now(self) -> str:
         return self.cutoff(0)
@@ -61,52 +81,101 @@ class SqlContext:
     def seconds_between(self, later: str, earlier: str) -> str:
         return self.dialect.seconds_between(later, earlier, self.rule.time_unit)
 
-    def raw(self, fragment: str) -> str:
-        return fragment
+    # -- predicates -------------------------------------------------------------------------
+    def before(self, column: Any, seconds: float) -> Predicate:
+        """`column < now - seconds`: rows older than that."""
+        return Cutoff(_col(column), "<", float(seconds), self.rule.time_unit)
 
-    def conditions(self, conditions: Iterable[Condition] | None, alias: str | None = None) -> list[str]:
-        return [self._condition(c, alias) for c in conditions or ()]
+    def since(self, column: Any, seconds: float) -> Predicate:
+        """`column >= now - seconds`: rows at most that old."""
+        return Cutoff(_col(column), ">=", float(seconds), self.rule.time_unit)
 
-    def _condition(self, cond: Condition, alias: str | None) -> str:
-        column = (f"{alias}." if alias else "") + self.dialect.quote(cond.column)
-        if cond.op == "is_null":
-            return f"{column} IS {'' if cond.value else 'NOT '}NULL"
-        if cond.op in ("in", "not_in"):
-            if not cond.value:
-                return "1 = 0" if cond.op == "in" else "1 = 1"
-            return f"{column} {'NOT IN' if cond.op == 'not_in' else 'IN'} {self.bind_list(cond.value)}"
-        return f"{column} {_SQL_OPS[cond.op]} {self.bind(cond.value)}"
+    def is_null(self, column: Any) -> Predicate:
+        return IsNull(_col(column))
 
-    def where(self, *extra: str, alias: str | None = None) -> str:
-        """WHERE with the rule's own filters (where, where_sql, window) and the kind's extra conditions."""
-        parts = [e for e in extra if e]
-        parts += self.conditions(self.rule.where, alias)
-        if self.rule.window is not None and "window" in self.kind.uses and self.rule.time_column:
-            column = (f"{alias}." if alias else "") + self.dialect.quote(self.rule.time_column)
-            parts.append(f"{column} >= {self.cutoff(self.rule.window)}")
-        if self.rule.where_sql and "where_sql" in self.kind.uses:
-            parts.append(f"({self.rule.where_sql})")
-        if self.capture:
-            self.conjuncts = parts
-            self.predicate = " AND ".join(parts) or "1 = 1"
-            return ""
-        return ("WHERE " + "\n  AND ".join(parts)) if parts else ""
+    def not_null(self, column: Any) -> Predicate:
+        return IsNull(_col(column), negated=True)
+
+    def one_of(self, column: Any, values: Iterable[Any]) -> Predicate:
+        return In(_col(column), tuple(values))
+
+    def not_in(self, column: Any, values: Iterable[Any]) -> Predicate:
+        return In(_col(column), tuple(values), negated=True)
+
+    def equals(self, column: Any, value: Any) -> Predicate:
+        return Compare(_col(column), "=", value)
+
+    def any_of(self, *parts: Predicate) -> Predicate:
+        return AnyOf(tuple(parts))
+
+    def all_of(self, *parts: Predicate) -> Predicate:
+        return AllOf(tuple(parts))
+
+    def missing(self, table: str, on: Iterable[ColumnPair], where: Iterable[Predicate] | None = None) -> Predicate:
+        """No linked row in `table` (an orphan's child), its own filter applied to it."""
+        bare = table.name if isinstance(table, Quoted) else table
+        return Missing(bare, CHILD, tuple(on), tuple(on_relation(p, CHILD) for p in where or ()))
+
+    def conditions(self, conditions: Iterable[Predicate] | None, alias: str | None = None) -> list[str]:
+        """Predicates as SQL text (for CASE expressions such as a ratio's `failed`)."""
+        preds = [on_relation(c, alias) if alias else c for c in conditions or ()]
+        return [self.sql.render(p) for p in preds]
+
+    def rule_conditions(self, *extra: Predicate | str) -> list[Predicate]:
+        """The kind's conditions, then the rule's filter, window and where_sql: one list."""
+        parts: list[Predicate] = [e if isinstance(e, Predicate) else Raw(e) for e in extra if e]
+        parts += self.rule.where
+        rule = self.rule
+        if rule.window is not None and "window" in self.kind.uses and rule.time_column:
+            parts.append(Cutoff(Col(rule.time_column), ">=", float(rule.window), rule.time_unit))
+        if rule.where_sql and "where_sql" in self.kind.uses:
+            parts.append(Raw(rule.where_sql))
+        return parts
+
+    def where(self, *extra: Predicate | str) -> str:
+        """WHERE with the kind's conditions and the rule's own; the conditions are kept as data."""
+        self.recorded = self.rule_conditions(*extra)
+        return self.sql.where_clause(self.recorded)
+
+    def rule_filter(self, *extra: Predicate | str) -> str:
+        """The kind's and the rule's conditions as one AND, columns qualified with the rule's table:
+        for an ON clause, where another (aliased) relation is in the query too. Recorded like where()."""
+        self.recorded = self.rule_conditions(*extra)
+        return " AND ".join(self.sql.render(c, qualify=True) for c in self.recorded) or "1 = 1"
+
+    def joined(self, on: Iterable[ColumnPair], alias: str) -> str:
+        """`table.parent = alias.child` for each pair of a join."""
+        table = self.dialect.quote(self.rule.table or "")
+        return " AND ".join(f"{table}.{self.dialect.quote_part(p.parent)} = {alias}.{self.dialect.quote_part(p.child)}"
+                            for p in on)
+
+    def ident(self, name: str) -> str:
+        """A bare column name (from a join's pairs) quoted for the dialect."""
+        return self.dialect.quote_part(name)
 
     def fail(self, message: str) -> str:
         raise TemplateFailure(message)
 
+    def raw(self, fragment: str) -> str:
+        return fragment
+
     def variables(self) -> dict[str, Any]:
-        rule = self.rule
+        rule, quote = self.rule, self.dialect
+        helpers = ("bind", "bind_list", "cutoff", "now", "age", "seconds_between", "before", "since",
+                   "is_null", "not_null", "one_of", "not_in", "equals", "any_of", "all_of", "missing",
+                   "conditions", "where", "rule_filter", "joined", "ident", "raw", "fail")
+        params = quote_params(self.kind.params, rule.params, self.dialect)
+        clash = sorted(set(params) & set(helpers))
+        if clash:
+            raise TemplateFailure(f"check '{self.kind.name}': parameter '{clash[0]}' has the name of a template helper")
         return {
             "dialect": self.dialect.name,
-            "table": self.dialect.quote(rule.table) if rule.table else None,
-            "time_column": self.dialect.quote(rule.time_column) if rule.time_column else None,
+            "table": Quoted(quote.quote(rule.table), rule.table) if rule.table else None,
+            "time_column": Quoted(quote.quote_part(rule.time_column), rule.time_column) if rule.time_column else None,
             "time_unit": rule.time_unit,
             "window": rule.window,
-            **quote_params(self.kind.params, rule.params, self.dialect),
-            "bind": self.bind, "bind_list": self.bind_list, "cutoff": self.cutoff, "now": self.now,
-            "age": self.age, "seconds_between": self.seconds_between, "conditions": self.conditions,
-            "where": self.where, "raw": self.raw, "fail": self.fail,
+            **params,
+            **{name: getattr(self, name) for name in helpers},
         }
 
 
@@ -119,21 +188,11 @@ def _quoted(spec: Field, value: Any, dialect: Dialect) -> Any:
     if value is None:
         return None
     if isinstance(spec, Identifier):
-        return dialect.quote(value)
+        return Quoted(dialect.quote(value), value)
     if isinstance(spec, Identifiers):
-        return [dialect.quote(v) for v in value]
+        return [Quoted(dialect.quote_part(v), v) for v in value]
     if isinstance(spec, JoinOn):
-        return [(dialect.quote(a), dialect.quote(b)) for a, b in value]
+        return tuple(value)
     if isinstance(spec, Obj):
-        return _Namespace(quote_params(spec.fields, value, dialect))
+        return Record(quote_params(spec.fields, value, dialect))
     return value
-
-
-class _Namespace(dict[str, Any]):
-    """Lets templates write `child.table` for nested parameters."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
-from watchdog.dialects import Dialect
-from watchdog.model.durations import format_duration
 from watchdog.config.model import Rule
+from watchdog.dialects import Dialect
+from watchdog.model.conditions import Predicate
+from watchdog.model.durations import format_duration
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,13 @@ class TimeRef:
 
 @dataclass(frozen=True)
 class Probe:
-    """What the executor runs for one rule; `shape` tells the judge how to read the rows."""
+    """What the executor runs for one rule; `shape` tells the judge how to read the rows.
+
+    `conditions` are the predicates the template gave `where()` (the rule's filter, window,
+    where_sql and the kind's own cutoffs): the batch query and the index advice are made from
+    them. `samples_sql` fetches only the sample rows, for a batch member found violated (its count
+    is known already). `relations` maps the aliases the SQL uses to their tables, so a plan that
+    names an alias is read right."""
 
     rule: Rule
     kind: CheckKind
@@ -40,6 +47,14 @@ class Probe:
     shape: str
     sampled: bool
     guarded: bool = True
+    conditions: tuple[Predicate, ...] = ()
+    samples_sql: str | None = None
+    relations: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def batchable(self) -> bool:
+        """Its violations are the rows of its table matching its conditions: it can share a scan."""
+        return self.kind.batch and self.rule.table is not None
 
     def bind(self, now: datetime) -> dict[str, Any]:
         """Concrete parameter values for an evaluation at `now`."""

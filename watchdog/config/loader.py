@@ -16,11 +16,12 @@ from watchdog.catalogue.registry import Registry, load_registry
 from watchdog.validation.envexpand import references
 from watchdog.validation.fields import Ctx, Field, unknown_key_message, check_mapping
 from watchdog.config.model import Rule, RuleFile, Target
+from watchdog.model.keys import DATA_KEYS
+from watchdog.model.values import Record
 from watchdog.config.spec import DEFAULTS, common_rule_fields, top_fields
 from watchdog.validation.yamlsource import Node, parse_document
 from watchdog.errors import ConfigError, Location, Problem
 
-_COMMON_ATTRS = {"table", "where", "where_sql", "time_column", "time_unit", "window"}
 _ROOT = "a mapping with 'version', 'targets' and 'rules'"
 # A rule file of ten thousand rules is under 2 MB; anything larger is refused before it is parsed.
 MAX_FILE_BYTES = 4 * 1024 * 1024
@@ -51,7 +52,8 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     registry, kind_problems = load_registry(extra, root.value["check_paths"].loc if "check_paths" in root.value else None)
     ctx.problems.extend(kind_problems)
     targets = {
-        name: Target(name=name, location=root.value["targets"].value[name].value["dsn"].loc, **spec)
+        name: Target(name=name, location=root.value["targets"].value[name].value["dsn"].loc,
+                     **{key: value for key, value in spec.items() if value is not None})
         for name, spec in (top.get("targets") or {}).items() if spec and spec.get("dsn") is not None
     }
     if "targets" in top and not targets and not ctx.problems:
@@ -179,13 +181,13 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
         return None
     return Rule(
         name=merged["name"], check=kind.name, target=target,
-        params={k: merged.get(k) for k in kind.params},
+        params=Record({k: merged.get(k) for k in kind.params}),
         table=merged.get("table"), where=tuple(merged.get("where") or ()), where_sql=merged.get("where_sql"),
-        time_column=merged.get("time_column"), time_unit=merged.get("time_unit", "timestamp"),
+        time_column=merged.get("time_column"), time_unit=merged["time_unit"],
         window=merged.get("window"), interval=merged["interval"], for_seconds=merged["for"],
         severity=merged["severity"], labels=merged.get("labels") or {}, summary=merged.get("summary"),
         description=merged.get("description"), runbook_url=merged.get("runbook_url"),
-        samples=merged["samples"], tags=tuple(merged.get("tags") or ()), enabled=merged.get("enabled", True),
+        samples=merged["samples"], tags=tuple(merged.get("tags") or ()), enabled=merged["enabled"],
         statement_timeout=merged.get("statement_timeout"), repeat_interval=merged["repeat_interval"],
         error_threshold=merged["error_threshold"], location=item.loc,
     )
@@ -195,7 +197,7 @@ def _without_unused(item: Node, kind: CheckKind | None, ctx: Ctx) -> Node:
     """`item` less the common keys its kind has no use for, each reported as such, not as unknown."""
     if kind is None:
         return item
-    unused = _COMMON_ATTRS.difference(kind.uses)
+    unused = set(DATA_KEYS).difference(kind.uses)
     for key in unused.intersection(item.value):
         ctx.add(item.value[key].key_loc, f"check '{kind.name}' does not use '{key}'")
     return Node({k: v for k, v in item.value.items() if k not in unused}, item.loc, item.key_loc)
@@ -212,7 +214,7 @@ def _fields_for(kind: CheckKind | None) -> dict[str, Field]:
     common = common_rule_fields()
     if kind is None:
         return common
-    dropped = _COMMON_ATTRS - set(kind.uses)
+    dropped = set(DATA_KEYS) - set(kind.uses)
     fields = {k: f for k, f in common.items() if k not in dropped}
     fields.update(kind.params)
     return fields

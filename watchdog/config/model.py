@@ -5,7 +5,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from watchdog.validation.fields import Condition
+from watchdog.config.spec import DEFAULTS, TARGET_DEFAULTS
+from watchdog.model.conditions import Predicate
+from watchdog.model.values import TableSource
 from watchdog.errors import Location
 
 
@@ -15,39 +17,42 @@ class Target:
 
     name: str
     dsn: str
-    statement_timeout: float = 5.0
-    connect_timeout: float = 5.0
-    pool_size: int = 2
+    statement_timeout: float = TARGET_DEFAULTS["statement_timeout"]
+    connect_timeout: float = TARGET_DEFAULTS["connect_timeout"]
+    pool_size: int = TARGET_DEFAULTS["pool_size"]
     location: Location | None = None  # of the dsn in the rule file, where a DSN problem is shown
+    tables: Mapping[str, TableSource] = field(default_factory=dict)  # duckdb:// targets only
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One invariant. Common keys are attributes; the kind's own parameters are in `params`."""
+    """One invariant. Common keys are attributes; the kind's own parameters are in `params`, typed
+    by their spec (Duration, tuple of columns, ColumnPairs, predicates, Expectation, Record).
+    Defaults come from `watchdog.config.spec`, the one place they are set."""
 
     name: str
     check: str
     target: str
     params: Mapping[str, Any]
     table: str | None = None
-    where: tuple[Condition, ...] = ()
+    where: tuple[Predicate, ...] = ()
     where_sql: str | None = None
     time_column: str | None = None
-    time_unit: str = "timestamp"
+    time_unit: str = DEFAULTS["time_unit"]
     window: float | None = None
-    interval: float = 60.0
-    for_seconds: float = 0.0
-    severity: str = "warning"
+    interval: float = DEFAULTS["interval"]
+    for_seconds: float = DEFAULTS["for"]
+    severity: str = DEFAULTS["severity"]
     labels: Mapping[str, str] = field(default_factory=dict)
     summary: str | None = None
     description: str | None = None
     runbook_url: str | None = None
-    samples: int = 5
+    samples: int = DEFAULTS["samples"]
     tags: tuple[str, ...] = ()
-    enabled: bool = True
+    enabled: bool = DEFAULTS["enabled"]
     statement_timeout: float | None = None
-    repeat_interval: float = 4 * 3600.0
-    error_threshold: int = 3
+    repeat_interval: float = DEFAULTS["repeat_interval"]
+    error_threshold: int = DEFAULTS["error_threshold"]
     location: Location | None = None
 
 

@@ -1,12 +1,47 @@
 """The rule file's own keys: targets, defaults, notify and the keys common to every rule."""
 from __future__ import annotations
 
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from watchdog.model.values import TableSource
 from watchdog.validation.fields import (
-    Bool, Duration, Enum, Field, Filter, Identifier, Int, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
+    Bool, Ctx, Duration, Enum, Field, Filter, Identifier, Int, Invalid, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
 )
+from watchdog.validation.yamlsource import Node
 
 SEVERITIES = ("info", "warning", "critical")
 TIME_UNITS = ("timestamp", "s", "ms")
+FILE_FORMATS = ("jsonl", "csv", "parquet")
+
+
+@dataclass
+class TableSources(MapOf):
+    """`tables:` of a duckdb:// target: each name a TableSource, its relative glob made absolute
+    against the rule file's directory (as check_paths are), so it reads the same files from anywhere."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, TableSource]:
+        base = os.path.dirname(os.path.abspath(node.loc.file))
+        return {name: TableSource(os.path.join(base, spec["path"]), spec["format"])
+                for name, spec in super().convert(node, ctx).items()
+                if spec and spec.get("path") is not None and spec.get("format") is not None}  # else reported
+
+
+@dataclass
+class TargetObj(Obj):
+    """A target; `tables:` belongs to duckdb:// targets, which cannot do without it."""
+
+    def convert(self, node: Node, ctx: Ctx) -> dict[str, Any]:
+        out = super().convert(node, ctx)
+        duckdb = str(out.get("dsn") or "").lower().startswith("duckdb:")
+        if duckdb and not out.get("tables") and "tables" not in node.value:
+            raise Invalid("a duckdb:// target needs 'tables:' (name: {path: GLOB, format: jsonl|csv|parquet})")
+        if "tables" in node.value and out.get("dsn") is not None and not duckdb:
+            ctx.add(node.value["tables"].key_loc, "'tables:' is for duckdb:// targets only (a database has its own tables)")
+        return out
+
+
 RULE_NAME = r"[a-z][a-z0-9_]*"
 # PostgreSQL takes statement_timeout in milliseconds as a 32-bit integer (24.8 days); 0 means none.
 MAX_STATEMENT_TIMEOUT = 86400.0
@@ -17,12 +52,25 @@ def statement_timeout(doc: str, default: float | None = None) -> Duration:
     return Duration(doc=doc, default=default, minimum=0.001, maximum=MAX_STATEMENT_TIMEOUT)
 
 
+#: The defaults of a rule's keys (under `defaults:` a file may change them) and of a target's: the one
+#: place they are set; the loader, the model's dataclasses and the JSON Schema all read them from here.
+DEFAULTS = {"interval": 60.0, "for": 0.0, "severity": "warning", "samples": 5, "repeat_interval": 4 * 3600.0,
+            "error_threshold": 3, "time_unit": "timestamp", "enabled": True}
+TARGET_DEFAULTS = {"statement_timeout": 5.0, "connect_timeout": 5.0, "pool_size": 2}
+
+
 def target_field() -> Obj:
-    return Obj(doc="A database to probe.", fields={
-        "dsn": Str(required=True, doc="postgresql://... or sqlite:///path; ${VAR} is expanded."),
-        "statement_timeout": statement_timeout("Per-probe time limit on this target (1ms to 1d).", default=5.0),
-        "connect_timeout": Duration(default=5.0, minimum=1.0, maximum=3600.0, doc="Time limit to open a connection (1s to 1h)."),
-        "pool_size": Int(default=2, minimum=1, maximum=64, doc="Connections `watchdog run` keeps to this target."),
+    return TargetObj(doc="A database to probe.", fields={
+        "dsn": Str(required=True, doc="postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://; ${VAR} is expanded."),
+        "statement_timeout": statement_timeout("Per-probe time limit on this target (1ms to 1d).", default=TARGET_DEFAULTS["statement_timeout"]),
+        "connect_timeout": Duration(default=TARGET_DEFAULTS["connect_timeout"], minimum=1.0, maximum=3600.0,
+                                    doc="Time limit to open a connection (1s to 1h)."),
+        "pool_size": Int(default=TARGET_DEFAULTS["pool_size"], minimum=1, maximum=64,
+                         doc="Connections to this target, at most: probes of one target run this many at a time."),
+        "tables": TableSources(doc="duckdb:// only: each table a glob of run-history files.", item=Obj(fields={
+            "path": Str(required=True, doc="A glob of files, e.g. /var/log/automation-runs/*.jsonl; a relative one is read from the rule file's folder."),
+            "format": Enum(choices=FILE_FORMATS, default="jsonl", doc="How the files are written."),
+        })),
     })
 
 
@@ -41,8 +89,6 @@ def schedule_fields() -> dict[str, Field]:
     }
 
 
-DEFAULTS = {"interval": 60.0, "for": 0.0, "severity": "warning", "samples": 5, "repeat_interval": 4 * 3600.0, "error_threshold": 3}
-
 
 def common_rule_fields() -> dict[str, Field]:
     return {
@@ -52,14 +98,14 @@ def common_rule_fields() -> dict[str, Field]:
         "where": Filter(doc="column: value | [values] | {op: value}; op in = != < <= > >= in not_in is_null."),
         "where_sql": Str(doc="A trusted raw SQL condition, ANDed with `where`."),
         "time_column": Identifier(doc="The column windows and ages are measured on."),
-        "time_unit": Enum(choices=TIME_UNITS, doc="How time columns are stored: timestamp, epoch s or epoch ms."),
+        "time_unit": Enum(choices=TIME_UNITS, default=DEFAULTS["time_unit"], doc="How time columns are stored: timestamp, epoch s or epoch ms."),
         "window": Duration(minimum=0.001, doc="Only rows whose time_column is within this window count (up to 10 years)."),
         **schedule_fields(),
         "summary": Template(doc="jinja2 one-liner for alerts; sees the rule and its result."),
         "description": Template(doc="jinja2 text for alerts."),
         "runbook_url": Str(),
         "tags": StrList(doc="Select rules with `watchdog check --tag`."),
-        "enabled": Bool(default=True),
+        "enabled": Bool(default=DEFAULTS["enabled"]),
     }
 
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 Rows = dict[str, list[dict[str, Any]]]
 
@@ -121,10 +122,37 @@ def _cron(name: str, schedule: str, function: str) -> dict[str, Any]:
     return {"jobname": name, "schedule": schedule, "command": command, "active": True}
 
 
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def _daily_batches(now: datetime, incident: bool) -> list[dict[str, Any]]:
+    """The daily batch runs once per New York date at 03:00 local: pg_cron's 07:00 UTC entry in EDT,
+    its 08:00 UTC entry in EST (the report's two entries for one job, to survive daylight saving).
+    In the incident both entries ran it two dates ago (once each: a duplicate for that date, one of
+    them outside 03:00-06:00 ET in winter) and neither ran it four dates ago."""
+    runs = []
+    today = now.astimezone(NEW_YORK).date()
+    for back in range(8):
+        day = today - timedelta(days=back)
+        local = datetime.combine(day, time(3), NEW_YORK).astimezone(timezone.utc)
+        starts = [local]
+        if incident and back == 2:
+            starts = [datetime.combine(day, time(7), timezone.utc), datetime.combine(day, time(8), timezone.utc)]
+        elif incident and back == 4:
+            starts = []
+        for start in starts:
+            started = start + timedelta(seconds=20)
+            if started + 20 * MINUTE <= now:
+                runs.append({"function_name": "daily-batch-trigger", "status": "completed", "started_at": started,
+                             "completed_at": started + 20 * MINUTE})
+    return runs
+
+
 def seed_003(now: datetime, incident: bool) -> Rows:
     """31 batch jobs completed in the last day and one runs with a fresh heartbeat; in the incident
-    4 were cancelled and 2 failed (the report's 84% success), two running jobs stopped beating, and
-    pg_cron holds the report's nine overlapping entries instead of four."""
+    4 were cancelled and 2 failed (the report's 84% success), two running jobs stopped beating,
+    pg_cron holds the report's nine overlapping entries instead of four, and the daily batch ran
+    twice on one New York date and not at all on another."""
     if incident:
         total, failed = 37, {3: "cancelled", 9: "cancelled", 15: "cancelled", 21: "cancelled", 27: "failed", 33: "failed"}
     else:
@@ -136,7 +164,7 @@ def seed_003(now: datetime, incident: bool) -> Rows:
         jobs += [_batch(now, "running", 40 * MINUTE, 25 * MINUTE, "org-acme"),
                  _batch(now, "running", 12 * MINUTE, 7 * MINUTE, "org-globex")]
     cron = CRON_HEALTHY + (CRON_REDUNDANT if incident else ())
-    return {"batch_jobs": jobs, "cron_jobs": [_cron(*entry) for entry in cron]}
+    return {"batch_jobs": jobs, "cron_jobs": [_cron(*entry) for entry in cron], "scheduler_runs": _daily_batches(now, incident)}
 
 
 def _domain(domain_id: int, domain: str, status: str, updated_at: datetime) -> dict[str, Any]:
@@ -171,8 +199,9 @@ SEEDS = (
          story="no reply_v2_scheduler_job_started for an hour; reply permits from pipeline_source 'tiered_scheduler'"),
     Seed("002", ("notifications",), seed_002,
          story="two cron instances sent job 32's follow-up SMS 3 seconds apart"),
-    Seed("003", ("batch_jobs", "cron_jobs"), seed_003,
-         story="two running batch jobs without a heartbeat for 7 and 25 min; 6 of 37 jobs failed; 9 overlapping pg_cron entries"),
+    Seed("003", ("batch_jobs", "cron_jobs", "scheduler_runs"), seed_003,
+         story="two running batch jobs without a heartbeat for 7 and 25 min; 6 of 37 jobs failed; 9 overlapping pg_cron "
+               "entries; the daily batch ran twice on one New York date and not at all on another"),
     Seed("004", ("jobs", "domains", "sitemap_files"), seed_004,
          story="sitemap jobs pending for up to 69 days; their domains 'submitted' with no sitemap_files"),
 )

@@ -8,10 +8,10 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
-from watchdog.dialects import POSTGRESQL, SQLITE, Dialect
+from watchdog.dialects import MYSQL, POSTGRESQL, SQLITE, Dialect
 from watchdog.demo.incidents import Rows
 from watchdog.demo.schema import BY_NAME, create_statements, drop_statements
-from watchdog.probing.dsn import DsnError, dialect_of, redact, scrub, secrets_of, sqlite_path
+from watchdog.probing.dsn import DsnError, dialect_of, mysql_params, redact, scrub, secrets_of, sqlite_path
 
 
 class LoadError(Exception):
@@ -21,15 +21,20 @@ class LoadError(Exception):
 def load(dsn: str, rows: Rows) -> None:
     """Drop and recreate the demo tables at `dsn`, then insert `rows`."""
     try:
-        if dialect_of(dsn).name == "postgresql":
+        dialect = dialect_of(dsn)
+        if dialect.name == "postgresql":
             _load_postgres(dsn, rows)
-        else:
+        elif dialect.name == "mysql":
+            _load_mysql(dsn, rows)
+        elif dialect.name == "sqlite":
             _load_sqlite(sqlite_path(dsn), rows)
+        else:
+            raise DsnError(f"the demo database cannot be a {dialect.name} target (use watchdog demo --runlog DIR for files)")
     except (DsnError, sqlite3.Error, OSError) as exc:
         raise LoadError(_message(dsn, exc)) from None
 
 
-def _message(dsn: str, exc: BaseException) -> str:
+def _message(dsn: str, exc: BaseException | str) -> str:
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     return scrub(f"cannot build the demo database {redact(dsn)}: {first}", secrets_of(dsn))
 
@@ -58,6 +63,21 @@ def _load_postgres(dsn: str, rows: Rows) -> None:
                                    f"FROM {POSTGRESQL.quote(name)}", [name, serial])
     except psycopg.Error as exc:
         raise LoadError(_message(dsn, exc)) from None
+
+
+def _load_mysql(dsn: str, rows: Rows) -> None:
+    """In one transaction, except the DDL, which MySQL commits on its own."""
+    try:
+        import pymysql
+    except ImportError:
+        raise LoadError("a MySQL demo database needs PyMySQL: pip install 'scheduler-watchdog[mysql]'") from None
+
+    try:
+        with pymysql.connect(**mysql_params(dsn), charset="utf8mb4", program_name="watchdog-demo") as conn:
+            _fill(conn, MYSQL, rows)
+            conn.commit()
+    except pymysql.Error as exc:
+        raise LoadError(_message(dsn, exc.args[1] if len(exc.args) > 1 else exc)) from None
 
 
 def _fill(conn: Any, dialect: Dialect, rows: Rows) -> None:

@@ -1,7 +1,8 @@
-"""The demo schema: one definition, rendered as DDL for PostgreSQL and for SQLite.
+"""The demo schema: one definition, rendered as DDL for PostgreSQL, SQLite and MySQL/MariaDB.
 
 SQLite has no timestamp type: timestamps are TEXT in UTC as 'YYYY-MM-DD HH:MM:SS', the format
-the probes' cutoffs use, so text comparison orders them correctly.
+the probes' cutoffs use, so text comparison orders them correctly. MySQL keeps them as DATETIME in
+UTC (the probes' session time zone); its texts are VARCHAR, which an index can cover whole.
 """
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from dataclasses import dataclass
 
 from watchdog.dialects import Dialect
 
-# Logical column type -> (PostgreSQL, SQLite).
+# Logical column type -> its type in each dialect.
+DIALECT_COLUMNS = ("postgresql", "sqlite", "mysql")
 TYPES = {
-    "serial": ("bigserial PRIMARY KEY", "INTEGER PRIMARY KEY"),
-    "key": ("text PRIMARY KEY", "TEXT PRIMARY KEY"),
-    "text": ("text", "TEXT"),
-    "bigint": ("bigint", "INTEGER"),
-    "int": ("integer", "INTEGER"),
-    "timestamp": ("timestamptz", "TEXT"),
-    "boolean": ("boolean NOT NULL DEFAULT true", "INTEGER NOT NULL DEFAULT 1"),
+    "serial": ("bigserial PRIMARY KEY", "INTEGER PRIMARY KEY", "BIGINT AUTO_INCREMENT PRIMARY KEY"),
+    "key": ("text PRIMARY KEY", "TEXT PRIMARY KEY", "VARCHAR(191) PRIMARY KEY"),
+    "text": ("text", "TEXT", "VARCHAR(255)"),
+    "bigint": ("bigint", "INTEGER", "BIGINT"),
+    "int": ("integer", "INTEGER", "INT"),
+    "timestamp": ("timestamptz", "TEXT", "DATETIME(6)"),
+    "boolean": ("boolean NOT NULL DEFAULT true", "INTEGER NOT NULL DEFAULT 1", "BOOLEAN NOT NULL DEFAULT true"),
 }
 
 
@@ -51,6 +53,8 @@ TABLES = (
     table("batch_jobs", "id serial, org_id text, status text, started_at timestamp, last_heartbeat timestamp, "
           "completed_at timestamp, tasks_total int, tasks_done int", "status, last_heartbeat", "started_at", "last_heartbeat"),
     table("cron_jobs", "jobid serial, jobname text, schedule text, command text, active boolean", "command"),
+    table("scheduler_runs", "id serial, function_name text, status text, started_at timestamp, completed_at timestamp",
+          "function_name, started_at", "started_at"),
     table("jobs", "id serial, job_type text, status text, domain_id bigint, created_at timestamp, updated_at timestamp",
           "status, created_at", "created_at"),
     table("domains", "id serial, domain text, sitemap_analysis_status text, updated_at timestamp",
@@ -63,7 +67,7 @@ BY_NAME = {table.name: table for table in TABLES}
 
 def create_statements(dialect: Dialect) -> list[str]:
     """CREATE TABLE and CREATE INDEX for every demo table, in `dialect`."""
-    column = 0 if dialect.name == "postgresql" else 1
+    column = DIALECT_COLUMNS.index(dialect.name)
     quote = dialect.quote
     statements = []
     for table in TABLES:

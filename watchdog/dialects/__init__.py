@@ -7,9 +7,11 @@ registry; a new database is one module here plus its connection and its DSN sche
 from __future__ import annotations
 
 from watchdog.dialects.base import Dialect
+from watchdog.dialects.duckdb import DUCKDB
+from watchdog.dialects.mysql import MYSQL
 from watchdog.dialects.postgresql import POSTGRESQL
 from watchdog.dialects.sqlite import SQLITE
 
-DIALECTS: dict[str, Dialect] = {d.name: d for d in (POSTGRESQL, SQLITE)}
+DIALECTS: dict[str, Dialect] = {d.name: d for d in (POSTGRESQL, SQLITE, MYSQL, DUCKDB)}
 
-__all__ = ["DIALECTS", "Dialect", "POSTGRESQL", "SQLITE"]
+__all__ = ["DIALECTS", "Dialect", "DUCKDB", "MYSQL", "POSTGRESQL", "SQLITE"]

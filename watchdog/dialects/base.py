@@ -60,6 +60,14 @@ class Dialect(ABC):
     def timestamp_value(self, moment: datetime) -> Any:
         """A timezone-aware instant as this database compares it with a timestamp column."""
 
-    def create_index(self, index: str, table: str, columns: Sequence[str]) -> str:
-        """The statement that builds an index without blocking writers where the database can."""
-        return f"CREATE INDEX {self.quote_part(index)} ON {self.quote(table)} ({', '.join(self.quote_part(c) for c in columns)});"
+    @abstractmethod
+    def plan_request(self, sql: str) -> str:
+        """The statement that asks the database how it would run `sql`, without running it."""
+
+    def create_index(self, index: str, table: str, columns: Sequence[str]) -> str | None:
+        """The statement that builds an index without blocking writers where the database can;
+        None where the table cannot have one (files read through DuckDB)."""
+        return f"CREATE INDEX {self._index_body(index, table, columns)};"
+
+    def _index_body(self, index: str, table: str, columns: Sequence[str]) -> str:
+        return f"{self.quote_part(index)} ON {self.quote(table)} ({', '.join(self.quote_part(c) for c in columns)})"

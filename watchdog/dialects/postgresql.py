@@ -29,9 +29,13 @@ class PostgreSQL(Dialect):
     def timestamp_value(self, moment: datetime) -> Any:
         return moment.astimezone(timezone.utc)
 
+    def plan_request(self, sql: str) -> str:
+        # Never ANALYZE: the plan is read without running the probe.
+        return f"EXPLAIN (FORMAT JSON, VERBOSE) {sql}"
+
     def create_index(self, index: str, table: str, columns: Sequence[str]) -> str:
         # CONCURRENTLY: building it does not block the scheduler's writes.
-        return super().create_index(index, table, columns).replace("CREATE INDEX", "CREATE INDEX CONCURRENTLY", 1)
+        return f"CREATE INDEX CONCURRENTLY {self._index_body(index, table, columns)};"
 
 
 POSTGRESQL = PostgreSQL()

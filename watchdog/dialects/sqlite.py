@@ -23,6 +23,9 @@ class SQLite(Dialect):
         return (self.epoch_seconds_between(later, earlier, unit)
                 or f"ROUND((julianday({later}) - julianday({earlier})) * 86400.0, 3)")
 
+    def plan_request(self, sql: str) -> str:
+        return f"EXPLAIN QUERY PLAN {sql}"
+
     def timestamp_value(self, moment: datetime) -> Any:
         utc = moment.astimezone(timezone.utc)
         text = utc.strftime("%Y-%m-%d %H:%M:%S")

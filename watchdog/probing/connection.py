@@ -2,22 +2,40 @@
 from __future__ import annotations
 
 import math
+import os
+import socket
 import sqlite3
 import time
 import urllib.parse
+from collections.abc import Mapping
 from typing import Any, Protocol
 
+from watchdog.model.values import TableSource
 from watchdog.probing.dsn import DsnError, dialect_of, scrub, secrets_of, sqlite_path
 
 
 class ProbeFailure(Exception):
-    """A probe could not run; the message is one line, safe to show, without secrets."""
+    """A probe could not run; the message is one line, safe to show, without secrets.
+
+    `kind` says what failed: `sql` (the statement: a batch that fails so is split), `timeout`
+    (statement_timeout), `connection` (the session is gone or was never had)."""
+
+    def __init__(self, message: str, kind: str = "sql") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class Connection(Protocol):
     broken: bool
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]: ...
+
+    def cancel(self) -> None:
+        """Ask the database to stop the statement under way (from another thread)."""
+
+    def abort(self) -> None:
+        """Give up on a database that does not answer at all: the statement under way fails at once
+        and the connection is broken (from another thread)."""
 
     def close(self) -> None: ...
 
@@ -60,7 +78,7 @@ class PostgresConnection:
                 connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
         except psycopg.Error as exc:  # libpq may echo the DSN it could not read
-            raise ProbeFailure(scrub(f"cannot connect: {_one_line(exc)}", secrets_of(dsn))) from None
+            raise ProbeFailure(scrub(f"cannot connect: {_one_line(exc)}", secrets_of(dsn)), "connection") from None
         self.broken = False
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
@@ -77,10 +95,10 @@ class PostgresConnection:
                 if guarded and not self._conn.closed:
                     self._discard()
         except psycopg.errors.QueryCanceled:
-            raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)") from None
+            raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)", "timeout") from None
         except psycopg.OperationalError as exc:
             self.broken = self._conn.closed or self._conn.broken
-            raise ProbeFailure(f"database error: {_one_line(exc)}") from None
+            raise ProbeFailure(f"database error: {_one_line(exc)}", "connection") from None
         except psycopg.Error as exc:
             raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
 
@@ -94,6 +112,22 @@ class PostgresConnection:
             self.broken = True
             raise
         self._timeout_ms = self._session_ms
+
+    def cancel(self) -> None:
+        try:
+            self._conn.cancel()
+        except self._psycopg.Error:  # the session is gone already: nothing to cancel
+            pass
+
+    def abort(self) -> None:
+        """Shut the socket down under libpq: its wait returns at once, the query fails, and a frozen
+        server (which would not even answer a cancel request) cannot hold the probe forever."""
+        self.broken = True
+        try:
+            with socket.socket(fileno=os.dup(self._conn.fileno())) as sock:
+                sock.shutdown(socket.SHUT_RDWR)
+        except (OSError, self._psycopg.Error):
+            pass
 
     def close(self) -> None:
         self._conn.close()
@@ -110,7 +144,7 @@ class SqliteConnection:
             self._conn.execute("PRAGMA query_only = ON")
             self._conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
         except sqlite3.Error as exc:
-            raise ProbeFailure(f"cannot open SQLite database '{path}': {_one_line(exc)}") from None
+            raise ProbeFailure(f"cannot open SQLite database '{path}': {_one_line(exc)}", "connection") from None
         self._conn.row_factory = sqlite3.Row
         self.broken = False
 
@@ -121,25 +155,39 @@ class SqliteConnection:
             return [dict(row) for row in self._conn.execute(sql, params).fetchall()]
         except sqlite3.OperationalError as exc:
             if "interrupted" in str(exc):
-                raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)") from None
+                raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)", "timeout") from None
             raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
         except sqlite3.Error as exc:
             raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
         finally:
             self._conn.set_progress_handler(None, 0)
 
+    def cancel(self) -> None:
+        self._conn.interrupt()
+
+    def abort(self) -> None:
+        self._conn.interrupt()
+
     def close(self) -> None:
         self._conn.close()
 
 
-def connect(dsn: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0) -> Connection:
-    """A connection of the kind the DSN names; ProbeFailure when it cannot be opened."""
+def connect(dsn: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0,
+            tables: Mapping[str, TableSource] | None = None) -> Connection:
+    """A connection of the kind the DSN names; ProbeFailure when it cannot be opened.
+    `tables`: the target's files, for duckdb:// (Target.tables)."""
     try:
         dialect = dialect_of(dsn)
     except DsnError as exc:
         raise ProbeFailure(str(exc)) from None
     if dialect.name == "postgresql":
         return PostgresConnection(dsn, connect_timeout, statement_timeout)
+    if dialect.name == "mysql":
+        from watchdog.probing.mysql import MySQLConnection
+        return MySQLConnection(dsn, connect_timeout, statement_timeout)
+    if dialect.name == "duckdb":
+        from watchdog.probing.duckdb import DuckDBConnection
+        return DuckDBConnection(tables or {}, statement_timeout)
     try:
         return SqliteConnection(dsn, connect_timeout)
     except DsnError as exc:

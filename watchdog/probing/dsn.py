@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Iterable
+from typing import Any
 
 from watchdog.dialects import DIALECTS, Dialect
 
-_SCHEMES = {"postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite"}
+_SCHEMES = {
+    "postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite",
+    "mysql": "mysql", "mariadb": "mysql", "duckdb": "duckdb",
+}
 _SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,30}):(//)?")
 # The password of a URL as urllib splits one (user up to the first ':', host after the last '@'),
 # matched rather than parsed so that a malformed URL ("[bad") cannot make hiding it fail.
@@ -15,7 +20,7 @@ _URL_PASSWORD = re.compile(r"://[^/?#:]*:([^/?#]*)@[^/?#@]*")
 # ('/', '?' and '#' included, which a URL would have to escape).
 _LOOSE_PASSWORD = re.compile(r"^[^:]*:/*[^/?#:@]*:(.*)@[^@]*$", re.DOTALL)
 _KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]+)", re.IGNORECASE)
-_EXPECTED = "use postgresql://... or sqlite:///path"
+_EXPECTED = "use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://"
 
 
 class DsnError(ValueError):
@@ -32,9 +37,39 @@ def dialect_of(dsn: str) -> Dialect:
         raise DsnError(f"unsupported DSN scheme '{match.group(1)}': {_EXPECTED}")
     if scheme == "sqlite":
         sqlite_path(dsn)
+    elif scheme == "duckdb":
+        check_duckdb(dsn)
+    elif _SCHEMES[scheme] == "mysql":
+        mysql_params(dsn)
     elif not match.group(2):
         raise DsnError(f"a PostgreSQL DSN starts with {scheme}:// ({_EXPECTED})")
     return DIALECTS[_SCHEMES[scheme]]
+
+
+def mysql_params(dsn: str) -> dict[str, Any]:
+    """mysql://user:password@host:port/database (or mariadb://) as PyMySQL's connect() arguments."""
+    try:
+        url = urllib.parse.urlsplit(dsn)
+        port = url.port
+    except ValueError:  # urllib's message quotes the part it took for a port: maybe the password
+        raise DsnError("bad MySQL DSN: it looks like mysql://user:password@host:3306/database") from None
+    if not url.hostname:
+        raise DsnError("a MySQL DSN looks like mysql://user:password@host:3306/database")
+    params: dict[str, Any] = {"host": url.hostname, "port": port or 3306}
+    if url.username:
+        params["user"] = urllib.parse.unquote(url.username)
+    if url.password:
+        params["password"] = urllib.parse.unquote(url.password)
+    database = url.path.lstrip("/")
+    if database:
+        params["database"] = urllib.parse.unquote(database)
+    return params
+
+
+def check_duckdb(dsn: str) -> None:
+    """The DuckDB target is an in-memory database over the files its `tables:` name: no path."""
+    if dsn.split(":", 1)[1] not in ("//", "//:memory:"):
+        raise DsnError("a DuckDB target is written dsn: duckdb:// (in memory; its files go under 'tables:')")
 
 
 def sqlite_path(dsn: str) -> str:

@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 from watchdog.compiler.probe import Probe
-from watchdog.validation.fields import Expectation
+from watchdog.model.values import Expectation
+from watchdog.results.fires import ScheduleShapeError, judge_schedule
 
 
 class ShapeError(Exception):
@@ -29,26 +31,33 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def judge(probe: Probe, rows: list[dict[str, Any]]) -> Verdict:
+def judge(probe: Probe, rows: list[dict[str, Any]], now: datetime) -> Verdict:
     expect: Expectation | None = probe.rule.params.get("expect")
     if probe.shape == "rows":
         return _rows(rows, expect)
+    if probe.shape == "schedule":
+        try:
+            count, samples = judge_schedule(probe.rule.params, probe.rule.time_unit, rows, now, probe.rule.samples)
+        except ScheduleShapeError as exc:
+            raise ShapeError(str(exc)) from None
+        return Verdict(count > 0, count, float(count), samples)
     return _aggregate(rows, expect)
 
 
-def judge_count(probe: Probe, count: int) -> Verdict:
-    """The verdict of a batchable rule from its row count alone (samples are fetched separately)."""
+def judge_count(probe: Probe, count: int, samples: tuple[dict[str, Any], ...] = ()) -> Verdict:
+    """The verdict of a batch member from its row count (and the sample rows fetched after it)."""
     expect: Expectation | None = probe.rule.params.get("expect")
     if expect is None:
-        return Verdict(count > 0, count, float(count), ())
+        return Verdict(count > 0, count, float(count), samples)
     violated = not expect.holds(count)
     return Verdict(violated, int(violated), float(count), ())
 
 
 def _rows(rows: list[dict[str, Any]], expect: Expectation | None) -> Verdict:
-    if not rows or "wd_count" not in rows[0]:
+    """Rows each carrying the total as wd_count; none at all when a one-pass probe found nothing."""
+    if rows and "wd_count" not in rows[0]:
         raise ShapeError("a row-shaped probe returned no count")
-    count = int(rows[0]["wd_count"])
+    count = int(rows[0]["wd_count"]) if rows else 0
     samples = tuple({k: v for k, v in row.items() if k != "wd_count"} for row in rows) if count else ()
     if expect is None:
         return Verdict(count > 0, count, float(count), samples)

@@ -52,6 +52,7 @@ class Snapshot:
     rules: tuple[RuleLine, ...]
     targets: dict[str, bool]
     notifications: dict[tuple[str, str], int]
+    splits: dict[str, int]
 
 
 class Ledger:
@@ -63,6 +64,7 @@ class Ledger:
         self._rules = {(r.name, r.target): RuleLine(r) for r in rules}
         self._targets: dict[str, bool] = {}
         self._notifications = {(n, result): 0 for n in notifiers for result in NOTIFY_RESULTS}
+        self._splits = {line.rule.target: 0 for line in self._rules.values()}
 
     def record(self, result: Result) -> Result | None:
         """Keep `result`; returns the rule's previous result (to log transitions)."""
@@ -89,6 +91,12 @@ class Ledger:
             self._rules[(rule, target)].skipped += 1
         self.changed.set()
 
+    def batch_split(self, target: str) -> None:
+        """A batch query of `target` failed and was split into its rules' own probes."""
+        with self._lock:
+            self._splits[target] = self._splits.get(target, 0) + 1
+        self.changed.set()
+
     def notified(self, notifier: str, result: str) -> None:
         with self._lock:
             key = (notifier, result)
@@ -105,4 +113,4 @@ class Ledger:
             lines = tuple(RuleLine(line.rule, line.latest, line.last_ran, line.errors, line.skipped,
                                    Histogram(list(line.durations.counts), line.durations.total))
                           for line in self._rules.values())
-            return Snapshot(lines, dict(self._targets), dict(self._notifications))
+            return Snapshot(lines, dict(self._targets), dict(self._notifications), dict(self._splits))

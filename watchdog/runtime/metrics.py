@@ -61,9 +61,13 @@ class RuntimeCollector(Collector):
                                             labels=["notifier", "result"])
         for (notifier, result), count in sorted(snap.notifications.items()):
             notifications.add_metric([notifier, result], count)
+        splits = CounterMetricFamily("watchdog_batch_splits", "Batch queries that failed with an SQL error and were "
+                                     "split into their rules' own probes from then on.", labels=["target"])
+        for name, count in sorted(snap.splits.items()):
+            splits.add_metric([name], count)
         build = GaugeMetricFamily("watchdog_build_info", "Always 1; the version is a label.", labels=["version"])
         build.add_metric([__version__], 1)
-        yield from (violations, up, value, evaluated, duration, errors, skipped, targets, notifications, build)
+        yield from (violations, up, value, evaluated, duration, errors, skipped, targets, notifications, splits, build)
 
 
 def registry_for(ledger: Ledger) -> CollectorRegistry:

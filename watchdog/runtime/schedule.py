@@ -1,7 +1,6 @@
-"""When each probe runs: units of work, each on its own interval at a stable offset.
+"""When each unit of work runs (`watchdog.evaluation.units`): on its own interval at a stable offset.
 
-A unit is what one connection runs in one go: a batch (the rules of one target and table with the
-same interval, one scan) or a lone probe. Every unit runs once at start (the target's pool bounds
+Every unit runs once at start (the target's pool bounds
 how many at a time), so /metrics is complete soon; after that each runs in its own slot, offset
 within its interval by a hash of its name, so a thousand rules spread over the minute instead of
 hitting the database together, and a rule keeps its slot across restarts (Prometheus spreads
@@ -9,56 +8,13 @@ scrapes the same way). A unit still running when it falls due again is skipped, 
 """
 from __future__ import annotations
 
-import hashlib
 import heapq
 import math
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 
-from watchdog.compiler.batch import Batch, split
-from watchdog.compiler.probe import Probe
-from watchdog.probing.runner import members
-
-
-@dataclass(eq=False)
-class Unit:
-    item: Batch | Probe
-    busy: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def probes(self) -> tuple[Probe, ...]:
-        return members(self.item)
-
-    @property
-    def target(self) -> str:
-        return self.probes[0].rule.target
-
-    @property
-    def interval(self) -> float:
-        return self.probes[0].rule.interval
-
-    @property
-    def name(self) -> str:
-        return ",".join(p.rule.name for p in self.probes)
-
-    def offset(self) -> float:
-        """A stable fraction of the interval, from the unit's name."""
-        digest = hashlib.sha256(f"{self.target}/{self.name}".encode()).digest()
-        return int.from_bytes(digest[:8], "big") / 2**64 * self.interval
-
-
-def plan_units(probes: Iterable[Probe]) -> list[Unit]:
-    """Batches per (target, table, interval); everything else alone."""
-    groups: dict[tuple[str, float], list[Probe]] = {}
-    for probe in probes:
-        groups.setdefault((probe.rule.target, probe.rule.interval), []).append(probe)
-    units: list[Unit] = []
-    for group in groups.values():
-        batches, alone = split(group)
-        units += [Unit(batch) for batch in batches] + [Unit(probe) for probe in alone]
-    return units
+from watchdog.evaluation.units import Unit
 
 
 class Scheduler:

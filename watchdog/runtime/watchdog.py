@@ -12,24 +12,25 @@ import sqlite3
 import threading
 import time
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from watchdog.notify import Dispatcher, Notifier, Outbox, build_notifiers
 from watchdog.plan import Plan, build_plan
+from watchdog.evaluation.evaluator import Evaluator, Outcome
+from watchdog.evaluation.execute import Clock, utc_now
+from watchdog.evaluation.pool import Connector
+from watchdog.evaluation.units import Unit, plan_units
 from watchdog.probing.connection import connect
-from watchdog.probing.dsn import scrub
-from watchdog.probing.runner import Clock, error_result, run_item, utc_now
 from watchdog.results.model import Result
 from watchdog.runtime.alerts import AlertBook, Changes
 from watchdog.runtime.compose import compose
 from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.ledger import Ledger
 from watchdog.runtime.metrics import registry_for
-from watchdog.runtime.pool import Connector, Pool, TargetUnreachable
-from watchdog.runtime.schedule import Scheduler, Unit, plan_units
+from watchdog.runtime.schedule import Scheduler
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
 
@@ -60,11 +61,9 @@ class Watchdog:
         self._book = AlertBook(plan.rules, {name: n.resend_interval for name, n in self._notifiers.items()}, self._store.load())
         self._lock = threading.Lock()
         self._units = plan_units(plan.probes)
-        used = {unit.target for unit in self._units}
-        self._pools = {name: Pool(plan.targets[name], connector) for name in used}
-        self._workers = {name: ThreadPoolExecutor(plan.targets[name].pool_size, thread_name_prefix=f"watchdog-{name}")
-                         for name in used}
-        self._inflight: set[Future[list[Result]]] = set()
+        self._evaluator = Evaluator(plan.targets, connector=connector, clock=clock, secrets=plan.secrets,
+                                    on_split=self._split)
+        self._inflight: set[Future[Outcome]] = set()
         self._scheduler = Scheduler(self._units, self._submit, self._tick, tick_every)
         self._server = None if listen is None else MetricsServer(
             listen, Exposition(self.registry, self.ledger.changed), self._healthy, self._ready)
@@ -102,7 +101,7 @@ class Watchdog:
         self._running = True
         self._scheduler.start()
         log.info("watchdog running %d rule%s on %s; notifiers: %s; metrics: %s; state: %s",
-                 len(self._rules), "" if len(self._rules) == 1 else "s", ", ".join(sorted(self._pools)) or "no target",
+                 len(self._rules), "" if len(self._rules) == 1 else "s", ", ".join(sorted({u.target for u in self._units})) or "no target",
                  ", ".join(sorted(self._notifiers)) or "none",
                  f"http://{self.address}/metrics" if self._server else "off", self._store.path)
 
@@ -114,8 +113,8 @@ class Watchdog:
         submitted = []
         for unit in self._units:
             unit.busy.acquire()
-            submitted.append((unit, self._workers[unit.target].submit(self._work, unit)))
-        by_probe = {id(probe): result for unit, future in submitted for probe, result in zip(unit.probes, future.result())}
+            submitted.append(self._evaluator.submit(unit, self._finished))
+        by_probe = {id(p): r for future in submitted for p, r in zip(future.result().unit.probes, future.result().results)}
         self._tick()
         return [by_probe[id(p)] for p in self.plan.probes]
 
@@ -137,9 +136,8 @@ class Watchdog:
             inflight = set(self._inflight)
         _, late = wait(inflight, timeout=max(0.0, deadline - time.monotonic()))
         if late:
-            log.warning("stopping with %d probe(s) still running; their results are dropped", len(late))
-        for workers in self._workers.values():
-            workers.shutdown(wait=False, cancel_futures=True)
+            log.warning("stopping with %d probe(s) still running: cancelled, their results are dropped", len(late))
+        self._evaluator.close()
         if self._running:
             self._dispatcher.stop(flush_deadline=max(0.0, deadline - time.monotonic()))
         self.close()
@@ -153,8 +151,7 @@ class Watchdog:
         if self._server and self._running:
             self._server.stop()
         self._running = False
-        for pool in self._pools.values():
-            pool.close()
+        self._evaluator.close()
         self._store.close()
         self._outbox.close()
 
@@ -178,41 +175,28 @@ class Watchdog:
             log.warning("%s on %s: still running when due again, this evaluation is skipped (raise its interval "
                         "or statement_timeout is too long)", unit.name, unit.target)
             return
-        future = self._workers[unit.target].submit(self._work, unit)
+        future = self._evaluator.submit(unit, self._finished)
         with self._lock:
             self._inflight.add(future)
         future.add_done_callback(self._done)
 
-    def _done(self, future: Future[list[Result]]) -> None:
+    def _done(self, future: Future[Outcome]) -> None:
         with self._lock:
             self._inflight.discard(future)
 
-    def _work(self, unit: Unit) -> list[Result]:
-        """Run one unit on a pooled connection; never raises (a worker's exception would vanish)."""
+    def _finished(self, outcome: Outcome) -> None:
+        """A unit's outcome from the evaluator: into the ledger and the alert lifecycle; the unit may run again."""
         try:
-            return self._run(unit)
-        except Exception as exc:  # a bug here must show, not silently stop a rule
-            log.exception("internal error evaluating %s on %s", unit.name, unit.target)
-            results = [error_result(p, f"internal error: {type(exc).__name__}", self._clock()) for p in unit.probes]
-            self._record(unit.target, results, attempt=None)
-            return results
+            self._record(outcome.unit.target, outcome.results, attempt=outcome.connected, down=outcome.down)
+        except Exception:  # a bug here must show in the log, and must not keep the unit busy forever
+            log.exception("internal error recording %s on %s", outcome.unit.name, outcome.unit.target)
         finally:
-            unit.busy.release()
+            outcome.unit.busy.release()
 
-    def _run(self, unit: Unit) -> list[Result]:
-        name, secrets = unit.target, self.plan.secrets
-        pool = self._pools[name]
-        try:
-            with pool.connection() as conn:
-                by_probe = run_item(conn, unit.item, pool.target, self._clock, secrets)
-        except TargetUnreachable as exc:
-            reason = scrub(f"target '{name}' unreachable: {exc}", secrets)
-            results = [error_result(p, reason, self._clock()) for p in unit.probes]
-            self._record(name, results, attempt=False if exc.attempted else None, down=reason)
-            return results
-        results = [by_probe[id(p)] for p in unit.probes]
-        self._record(name, results, attempt=True)
-        return results
+    def _split(self, unit: Unit, error: str) -> None:
+        """A batch's shared query failed with an SQL error: from now on its members run one by one."""
+        log.warning("the shared query of %s on %s failed (%s); they run one by one from now on", unit.name, unit.target, error)
+        self.ledger.batch_split(unit.target)
 
     def _record(self, target: str, results: list[Result], attempt: bool | None, down: str | None = None) -> None:
         """Ledger first (metrics), then the alert lifecycle.

@@ -11,10 +11,14 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jinja2
 
+from watchdog.model.conditions import Col, Compare, In, IsNull, Predicate
 from watchdog.model.durations import format_duration, parse_duration
+from watchdog.schedules.cron import parse as parse_schedule
+from watchdog.model.values import ColumnPair, Duration as DurationValue, Expectation, Record
 from watchdog.validation.sqltext import NotOneSelect, one_select
 from watchdog.validation.yamlsource import Node
 from watchdog.errors import Location, Problem
@@ -55,34 +59,6 @@ class Ctx:
                 shown.add(problem.location)
             out.append(problem)
         return out
-
-
-@dataclass(frozen=True)
-class Condition:
-    """One `where` entry: column op value, compiled later to a bound predicate."""
-
-    column: str
-    op: str
-    value: Any
-
-
-@dataclass(frozen=True)
-class Expectation:
-    """`expect: "> 0"`: the comparison a measured value must satisfy to hold."""
-
-    op: str
-    number: float
-
-    def holds(self, value: float | None) -> bool:
-        if value is None:
-            return False
-        return {
-            "==": value == self.number, "!=": value != self.number, ">": value > self.number,
-            ">=": value >= self.number, "<": value < self.number, "<=": value <= self.number,
-        }[self.op]
-
-    def __str__(self) -> str:
-        return f"{self.op} {self.number:g}"
 
 
 def _type_name(value: Any) -> str:
@@ -239,7 +215,7 @@ class Duration(Field):
     minimum: float = 0.0
     maximum: float = MAX_DURATION
 
-    def convert(self, node: Node, ctx: Ctx) -> float:
+    def convert(self, node: Node, ctx: Ctx) -> DurationValue:
         value = node.value
         if isinstance(value, int) and not isinstance(value, bool) and value == 0:
             seconds = 0.0
@@ -254,7 +230,7 @@ class Duration(Field):
             raise Invalid(f"must be at least {format_duration(self.minimum)}, got {value}")
         if seconds > self.maximum:
             raise Invalid(f"must be at most {format_duration(self.maximum)}, got {value}")
-        return seconds
+        return DurationValue(seconds)
 
     def schema(self) -> dict[str, Any]:
         return {"type": "string", "pattern": DURATION_PATTERN}
@@ -288,7 +264,7 @@ class Identifier(Field):
 class Identifiers(Field):
     """One column or a list of them."""
 
-    def convert(self, node: Node, ctx: Ctx) -> list[str]:
+    def convert(self, node: Node, ctx: Ctx) -> tuple[str, ...]:
         items = node.value if node.is_list else [node.value] if isinstance(node.value, str) else None
         if items is None:
             raise Invalid(f"expected a column name or a list of them, got {_type_name(node.value)}")
@@ -300,7 +276,7 @@ class Identifiers(Field):
                 out.append(check_identifier(item.plain() if isinstance(item, Node) else item))
             except Invalid as exc:
                 raise Invalid(str(exc), item.loc if isinstance(item, Node) else None) from None
-        return out
+        return tuple(out)
 
     def schema(self) -> dict[str, Any]:
         ident = {"type": "string", "pattern": f"^{IDENT.pattern}$"}
@@ -339,10 +315,10 @@ class Scalars(Field):
 class Filter(Field):
     """`where`: column: value | [values] | {op: value}; every value becomes a bound parameter."""
 
-    def convert(self, node: Node, ctx: Ctx) -> list[Condition]:
+    def convert(self, node: Node, ctx: Ctx) -> tuple[Predicate, ...]:
         if not node.is_map:
             raise Invalid(f"expected a mapping of column: value, got {_type_name(node.value)}")
-        out: list[Condition] = []
+        out: list[Predicate] = []
         for column, vnode in node.value.items():  # every bad column reported, not just the first
             try:
                 check_identifier(column)
@@ -353,11 +329,11 @@ class Filter(Field):
                 out.extend(self._conditions(column, vnode))
             except Invalid as exc:
                 ctx.add(exc.loc or vnode.loc, str(exc))
-        return out
+        return tuple(out)
 
-    def _conditions(self, column: str, vnode: Node) -> list[Condition]:
+    def _conditions(self, column: str, vnode: Node) -> list[Predicate]:
         if vnode.is_list:
-            return [Condition(column, "in", Scalars().convert(vnode, Ctx()))]
+            return [In(Col(column), tuple(Scalars().convert(vnode, Ctx())))]
         if vnode.is_map:
             conds = []
             for op, onode in vnode.value.items():
@@ -366,19 +342,19 @@ class Filter(Field):
                 conds.append(self._operator(column, op, onode))
             return conds
         if vnode.value is None:
-            return [Condition(column, "is_null", True)]
+            return [IsNull(Col(column))]
         if not isinstance(vnode.value, SCALAR_TYPES):
             raise Invalid(f"expected a value for column '{column}'")
-        return [Condition(column, "=", vnode.value)]
+        return [Compare(Col(column), "=", vnode.value)]
 
-    def _operator(self, column: str, op: str, onode: Node) -> Condition:
+    def _operator(self, column: str, op: str, onode: Node) -> Predicate:
         if op in ("in", "not_in"):
-            return Condition(column, op, Scalars().convert(onode, Ctx()))
+            return In(Col(column), tuple(Scalars().convert(onode, Ctx())), negated=op == "not_in")
         if op == "is_null":
-            return Condition(column, op, Bool().convert(onode, Ctx()))
+            return IsNull(Col(column), negated=not Bool().convert(onode, Ctx()))
         if not isinstance(onode.value, SCALAR_TYPES):
             raise Invalid(f"expected a plain value for '{op}', got {_type_name(onode.value)}", onode.loc)
-        return Condition(column, op, onode.value)
+        return Compare(Col(column), op, onode.value)
 
     def schema(self) -> dict[str, Any]:
         scalar = {"type": ["string", "number", "boolean", "null"]}
@@ -468,12 +444,12 @@ class Enum(Field):
 class JoinOn(Field):
     """`on`: a column present on both sides, or parent_column: child_column pairs."""
 
-    def convert(self, node: Node, ctx: Ctx) -> list[tuple[str, str]]:
+    def convert(self, node: Node, ctx: Ctx) -> tuple[ColumnPair, ...]:
         if isinstance(node.value, str):
             column = check_identifier(node.value)
-            return [(column, column)]
+            return (ColumnPair(column, column),)
         if node.is_map and node.value:
-            return [(check_identifier(k), check_identifier(v.value)) for k, v in node.value.items()]
+            return tuple(ColumnPair(check_identifier(k), check_identifier(v.value)) for k, v in node.value.items())
         raise Invalid("expected a column name, or a mapping of parent_column: child_column")
 
     def schema(self) -> dict[str, Any]:
@@ -493,10 +469,11 @@ class Obj(Field):
 
     fields: dict[str, Field] = field(default_factory=dict)
 
-    def convert(self, node: Node, ctx: Ctx) -> dict[str, Any]:
+    def convert(self, node: Node, ctx: Ctx) -> Record:
         if not node.is_map:
             raise Invalid(f"expected a mapping, got {_type_name(node.value)}")
-        return check_mapping(node, self.fields, ctx)
+        values = check_mapping(node, self.fields, ctx)
+        return Record({name: values.get(name) for name in self.fields})
 
     def schema(self) -> dict[str, Any]:
         return object_schema(self.fields)
@@ -551,9 +528,36 @@ def object_schema(fields: Mapping[str, Field]) -> dict[str, Any]:
     }
 
 
+@dataclass
+class CronField(Str):
+    """A schedule as crontab and pg_cron write it (`0 3 * * 1-5`, `@daily`, `30 seconds`)."""
+
+    def convert(self, node: Node, ctx: Ctx) -> str:
+        value = super().convert(node, ctx)
+        try:
+            parse_schedule(value)
+        except ValueError as exc:
+            raise Invalid(f"bad cron schedule: {exc}") from None
+        return value
+
+
+@dataclass
+class TimeZoneField(Str):
+    """An IANA time zone name (`America/New_York`); checked against the zone database at load."""
+
+    def convert(self, node: Node, ctx: Ctx) -> str:
+        value = super().convert(node, ctx)
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise Invalid(f"unknown time zone '{value}' (use an IANA name such as America/New_York or UTC)") from None
+        return value
+
+
 FIELD_TYPES: dict[str, Callable[..., Field]] = {
     "string": Str, "template": Template, "integer": Int, "number": Number, "boolean": Bool,
     "duration": Duration, "column": Identifier, "columns": Identifiers,
     "table": lambda **kw: Identifier(qualified=True, **kw), "values": Scalars, "filter": Filter,
     "expect": Expect, "sql": Sql, "labels": StrMap, "strings": StrList, "join_on": JoinOn,
+    "cron": CronField, "timezone": TimeZoneField,
 }

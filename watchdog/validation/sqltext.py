@@ -1,14 +1,15 @@
 """Is a user's query one read-only statement? Read by real SQL tokenizers, not a regular expression.
 
 sqlglot's tokenizers know each dialect's strings and comments: PostgreSQL's dollar quotes, nested
-block comments and E'' escapes, SQLite's brackets and backticks. The rule file does not say here
-which database a query is for, so it is read as PostgreSQL and as SQLite both, and a `;` that either
-would take as the end of a statement refuses it. The databases keep the last word: a PostgreSQL
-probe is sent through the extended protocol and sqlite3 runs one statement, so both refuse a second.
+block comments and E'' escapes, SQLite's brackets, MySQL's backslash escapes and `#` comments. The
+rule file does not say here which database a query is for, so it is read as each database watchdog
+probes, and a `;` that any of them would take as the end of a statement refuses it. The databases
+keep the last word: a PostgreSQL probe is sent through the extended protocol, and sqlite3, PyMySQL
+(without multi-statements) and DuckDB's execute run one statement, so all refuse a second.
 """
 from __future__ import annotations
 
-DIALECTS = ("postgres", "sqlite")
+DIALECTS = ("postgres", "sqlite", "mysql", "duckdb")
 
 
 class NotOneSelect(ValueError):

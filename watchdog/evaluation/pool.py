@@ -1,6 +1,6 @@
 """A bounded pool of read-only connections to one target, for both dialects.
 
-At most `size` connections exist, so `watchdog run` never holds more sessions on the watched
+At most `pool_size` connections exist, so no command ever holds more sessions on the watched
 database than the rule file allows. A broken connection is closed, not returned. After a failed
 connect the pool answers with that failure for `cooldown` seconds instead of dialling again, so a
 database that is down is not hammered by every rule at once.
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from watchdog.config.model import Target
 from watchdog.probing.connection import Connection, ProbeFailure, connect
 
-Connector = Callable[[str, float, float], Connection]
+Connector = Callable[..., Connection]  # connect(dsn, connect_timeout, statement_timeout[, tables=...])
 
 
 class TargetUnreachable(ProbeFailure):
@@ -40,6 +40,7 @@ class Pool:
         self._lock = threading.Lock()
         self._failed_at: float | None = None
         self._failure = ""
+        self._reused: set[int] = set()
 
     @contextmanager
     def connection(self) -> Iterator[Connection]:
@@ -57,11 +58,15 @@ class Pool:
     def _take(self) -> Connection:
         with self._lock:
             if self._idle:
-                return self._idle.pop()
+                conn = self._idle.pop()
+                self._reused.add(id(conn))
+                return conn
             if self._failed_at is not None and self._monotonic() - self._failed_at < self._cooldown:
                 raise TargetUnreachable(self._failure, attempted=False)
         try:
-            conn = self._connector(self.target.dsn, self.target.connect_timeout, self.target.statement_timeout)
+            target = self.target
+            extra = {"tables": target.tables} if target.tables else {}  # a duckdb:// target's files
+            conn = self._connector(target.dsn, target.connect_timeout, target.statement_timeout, **extra)
         except ProbeFailure as exc:
             with self._lock:
                 self._failed_at, self._failure = self._monotonic(), str(exc)
@@ -70,9 +75,16 @@ class Pool:
             self._failed_at = None
         return conn
 
+    def fresh(self, conn: Connection) -> bool:
+        """Whether `conn` was opened for this use (a reused one may have died while idle)."""
+        with self._lock:
+            return id(conn) not in self._reused
+
     def _give_back(self, conn: Connection) -> None:
         with self._lock:
             drop = conn.broken or self._closed
+            if drop:
+                self._reused.discard(id(conn))
             if not drop:
                 self._idle.append(conn)
         if drop:

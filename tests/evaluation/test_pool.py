@@ -8,7 +8,7 @@ import pytest
 
 from watchdog.config.model import Target
 from watchdog.probing.connection import Connection, connect
-from watchdog.runtime.pool import Pool, TargetUnreachable
+from watchdog.evaluation.pool import Pool, TargetUnreachable
 
 
 class Counting:

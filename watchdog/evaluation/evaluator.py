@@ -1,0 +1,227 @@
+"""The evaluator every command uses: units run on per-target pools, at most `pool_size` at a time.
+
+- `evaluate(units)`: every unit once, in parallel across the targets' connections (`check`,
+  `check --wait`, `run --once`, `Watchdog.check()`, the demo).
+- `submit(unit, done)`: one unit in the background (`watchdog run`'s scheduler).
+- `explain(unit, ...)`: the plan of a unit's query through the same pool and connection settings.
+
+One treatment of a target that cannot be reached: its units' rules get the same error result
+("target 'main' unreachable: ...") and the outcome says so (the runtime counts it for
+`target_down`). A pooled connection found dead is replaced and the unit tried once more on a new
+one, so a database restart is a reconnect, not an error for every rule. A database that does not
+answer at all is given up on at statement_timeout plus a grace (client-side deadline): the
+probe's rules get an error and the target counts as down. `close()` cancels what still runs.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future
+from datetime import datetime
+from dataclasses import dataclass
+
+from watchdog.config.model import Target
+from watchdog.evaluation.deadlines import Deadlines
+from watchdog.evaluation.explain import LARGE_TABLE, Explanation, explain_item
+from watchdog.evaluation.execute import Clock, Results, error_result, run_unit, timeout_of, utc_now
+from watchdog.evaluation.pool import Connector, Pool, TargetUnreachable
+from watchdog.compiler.probe import Probe
+from watchdog.evaluation.units import Unit, plan_units
+from watchdog.probing.connection import Connection, ProbeFailure, connect
+from watchdog.probing.dsn import scrub
+from watchdog.results.model import Result
+
+log = logging.getLogger("watchdog.evaluation")
+
+#: Beyond statement_timeout, how long a database that sends nothing back is waited for.
+HUNG_GRACE = 5.0
+
+
+@dataclass
+class Outcome:
+    """A unit's results and what was learnt of its target: `connected` True (a connection worked),
+    False (an attempt failed), None (none was tried: the pool answered from a recent failure);
+    `down` says why the target is unreachable, when it is."""
+
+    unit: Unit
+    results: list[Result]
+    connected: bool | None
+    down: str | None = None
+
+
+def _log_split(unit: Unit, error: str) -> None:
+    log.warning("the shared query of %s on %s failed (%s); they run one by one from now on", unit.name, unit.target, error)
+
+
+class _Workers:
+    """`size` daemon threads for one target: a probe stuck on a dead socket never holds the exit."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self._queue: queue.SimpleQueue[tuple[Callable[[], Outcome], Future[Outcome]] | None] = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._loop, name=f"watchdog-{name}-{i}", daemon=True) for i in range(size)]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, work: Callable[[], Outcome]) -> Future[Outcome]:
+        future: Future[Outcome] = Future()
+        self._queue.put((work, future))
+        return future
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+
+    def _loop(self) -> None:
+        while (job := self._queue.get()) is not None:
+            work, future = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(work())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+                future.set_exception(exc)
+
+
+class Evaluator:
+    def __init__(self, targets: Mapping[str, Target], *, connector: Connector = connect, clock: Clock = utc_now,
+                 secrets: Iterable[str] = (), on_split: Callable[[Unit, str], None] = _log_split,
+                 hung_grace: float = HUNG_GRACE) -> None:
+        self.targets = dict(targets)
+        self._connector = connector
+        self._clock = clock
+        self._secrets = frozenset(secrets)
+        self._on_split = on_split
+        self._hung_grace = hung_grace
+        self._pools: dict[str, Pool] = {}
+        self._workers: dict[str, _Workers] = {}
+        self._lock = threading.Lock()
+        self._running: set[Connection] = set()
+        self._hung: set[int] = set()
+        self._deadlines = Deadlines()
+        self._closed = False
+
+    # -- entry points -------------------------------------------------------------------------
+    def evaluate(self, probes: Sequence[Probe], units: Sequence[Unit] | None = None) -> list[Result]:
+        """Every probe once, its units in parallel per target; results in the order of `probes`.
+        `units`: plan_units(probes), when the caller keeps them from one evaluation to the next."""
+        futures = [self.submit(unit) for unit in (plan_units(probes) if units is None else units)]
+        by_probe = {id(p): r for future in futures for p, r in zip(future.result().unit.probes, future.result().results)}
+        return [by_probe[id(p)] for p in probes]
+
+    def submit(self, unit: Unit, done: Callable[[Outcome], None] | None = None) -> Future[Outcome]:
+        """Run `unit` on one of its target's workers; `done` is called there with its outcome."""
+        def work() -> Outcome:
+            outcome = self.run(unit)
+            if done is not None:
+                done(outcome)
+            return outcome
+
+        return self._workers_for(unit.target).submit(work)
+
+    def run(self, unit: Unit) -> Outcome:
+        """One unit now, in the calling thread, on a pooled connection. Never raises: the database's
+        failures are error results, and so is a bug of ours (logged with its traceback)."""
+        try:
+            return self._attempt(unit, retry=True)
+        except Exception as exc:  # noqa: BLE001 - a bug here must show on the rules, never stop one silently
+            log.exception("internal error evaluating %s on %s", unit.name, unit.target)
+            now = self._clock()
+            return Outcome(unit, [error_result(p, f"internal error: {type(exc).__name__}", now) for p in unit.probes], None)
+
+    def explain(self, unit: Unit, large: int = LARGE_TABLE) -> Explanation:
+        """The plan of the query the unit runs, on one of its target's pooled connections, with the
+        same settings and bound parameters; raises ProbeFailure when there is none to be had."""
+        target = self.targets[unit.target]
+        with self._pool(unit.target).connection() as conn:
+            return explain_item(conn, unit.batch or unit.probes[0], self._clock(), timeout_of(unit.probes, target), large)
+
+    def close(self, timeout: float = 0.0) -> None:
+        """Cancel the statements under way and close the pools (idle connections now, busy ones as
+        they come back)."""
+        with self._lock:
+            self._closed = True
+            running = list(self._running)
+        for conn in running:
+            conn.cancel()
+        for workers in self._workers.values():
+            workers.stop()
+        for pool in self._pools.values():
+            pool.close()
+        self._deadlines.stop()
+
+    # -- internals ----------------------------------------------------------------------------
+    def _pool(self, name: str) -> Pool:
+        with self._lock:
+            if name not in self._pools:
+                self._pools[name] = Pool(self.targets[name], self._connector)
+            return self._pools[name]
+
+    def _workers_for(self, name: str) -> _Workers:
+        with self._lock:
+            if name not in self._workers:
+                self._workers[name] = _Workers(name, self.targets[name].pool_size)
+            return self._workers[name]
+
+    def _attempt(self, unit: Unit, retry: bool) -> Outcome:
+        name, pool = unit.target, self._pool(unit.target)
+        try:
+            with pool.connection() as conn:
+                fresh = pool.fresh(conn)
+                try:
+                    results = self._guarded(conn, unit, pool.target)
+                except ProbeFailure as exc:  # the session died under the unit
+                    if retry and not fresh and id(conn) not in self._hung:
+                        conn.broken = True
+                        raise _Retry() from None
+                    return self._unreachable(unit, str(exc), attempted=True)
+        except _Retry:
+            return self._attempt(unit, retry=False)
+        except TargetUnreachable as exc:
+            return self._unreachable(unit, str(exc), attempted=exc.attempted)
+        return Outcome(unit, [results[id(p)] for p in unit.probes], True)
+
+    def _guarded(self, conn: Connection, unit: Unit, target: Target) -> Results:
+        """run_unit under a client-side deadline: past it the connection is aborted."""
+        limit = timeout_of(unit.probes, target) * max(1, len(unit.probes) + 1) + self._hung_grace
+
+        def give_up() -> None:
+            self._hung.add(id(conn))
+            log.error("target %s sent nothing back for %gs (statement_timeout is %gs): giving up on %s",
+                      unit.target, limit, timeout_of(unit.probes, target), unit.name)
+            conn.abort()
+
+        with self._lock:
+            self._running.add(conn)
+        handle = self._deadlines.add(limit, give_up)
+        try:
+            return run_unit(conn, unit, target, self._clock, self._secrets, self._on_split)
+        except ProbeFailure as exc:
+            if id(conn) in self._hung:
+                raise ProbeFailure(f"no answer from the database within {limit:g}s (it may be frozen or "
+                                   f"unreachable); the connection was dropped", "connection") from None
+            raise exc
+        finally:
+            self._deadlines.clear(handle)
+            with self._lock:
+                self._running.discard(conn)
+
+    def _unreachable(self, unit: Unit, error: str, attempted: bool) -> Outcome:
+        reason = scrub(f"target '{unit.target}' unreachable: {error}", self._secrets)
+        now: datetime = self._clock()
+        return Outcome(unit, [error_result(p, reason, now) for p in unit.probes], False if attempted else None, reason)
+
+
+class _Retry(Exception):
+    """The pooled connection was found dead: try the unit once more on a new one."""
+
+
+def evaluate(probes: Sequence[Probe], targets: Mapping[str, Target], *, connector: Connector = connect,
+             clock: Clock = utc_now, secrets: Iterable[str] = ()) -> list[Result]:
+    """Every probe once through a short-lived Evaluator (its pools closed after)."""
+    evaluator = Evaluator(targets, connector=connector, clock=clock, secrets=secrets)
+    try:
+        return evaluator.evaluate(probes)
+    finally:
+        evaluator.close()
