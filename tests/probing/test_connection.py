@@ -192,7 +192,7 @@ def test_one_rule_cannot_blind_the_next_on_the_same_connection(postgres_dsn, wri
         setup.execute(f"CREATE TABLE {decoy}.jobs (status text)")
     path = write_rules(f"""
         version: 1
-        targets: {{main: {{dsn: "{postgres_dsn}"}}}}
+        targets: {{main: {{dsn: "{postgres_dsn}", pool_size: 1}}}}
         rules:
           - {{name: blinds, check: sql, query: "select 1 where set_config('search_path', '{decoy}', false) is null"}}
           - {{name: failed_jobs, check: count, table: jobs, where: {{status: failed}}, expect: "== 0"}}
