@@ -7,6 +7,7 @@ only: these checks turn a role with more into a warning on stderr, once per targ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+
 from watchdog.compiler.probe import Probe
 from watchdog.config.model import Rule, Target
 from watchdog.probing.connection import Connection, ProbeFailure, connect
@@ -29,8 +30,9 @@ def watched_tables(rule: Rule) -> set[str]:
 
 def write_risks(conn: Connection, tables: Iterable[str]) -> list[str]:
     """What the connection's role could write with, in words; empty for a read-only role."""
-    quoted = sorted(".".join(f'"{part}"' for part in table.split(".")) for table in tables)
-    row = conn.query(ROLE_SQL, {"tables": quoted}, 5.0, guarded=False)[0]
+    # Quoted as the compiler quotes them, so to_regclass finds the same (case-sensitive) table.
+    quoted = {".".join(f'"{part}"' for part in table.split(".")): table for table in tables}
+    row = conn.query(ROLE_SQL, {"tables": sorted(quoted)}, 5.0, guarded=False)[0]
     role = row["role"]
     if row["superuser"]:
         return [f"role '{role}' is a superuser: dblink_exec, lo_export or COPY ... TO PROGRAM can write "
@@ -39,7 +41,7 @@ def write_risks(conn: Connection, tables: Iterable[str]) -> list[str]:
     if row["server_files"]:
         risks.append(f"role '{role}' may write server files or run programs (pg_write_server_files, pg_execute_server_program)")
     if row["writable"]:
-        risks.append(f"role '{role}' may write to {', '.join(t.replace(chr(34), '') for t in row['writable'])}")
+        risks.append(f"role '{role}' may write to {', '.join(quoted[t] for t in row['writable'])}")
     return risks
 
 
