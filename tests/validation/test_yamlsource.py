@@ -103,3 +103,9 @@ def test_a_control_character_is_located_on_one_line():
     assert problems("a: 1\nb: x\x1fy\n") == [
         "r.yaml:2:5: YAML error: control characters are not allowed (#x001f)"
     ]
+
+
+def test_a_merge_key_is_refused_and_a_lone_merge_value_is_text():
+    root, found = parse("a: <<\nb: {<<: {x: 1}, c: 2}\n", "r.yaml", {})
+    assert [str(p) for p in found] == ["r.yaml:2:5: YAML merge keys ('<<') are not supported"]
+    assert root.plain() == {"a": "<<", "b": {"c": 2}}

@@ -112,7 +112,11 @@ class _Composer:
         kind = type(event)
         if kind is yaml.ScalarEvent:
             loc = _loc(self.path, event.start_mark)
-            self._done(Node(self._scalar(event, loc), loc, self._key_loc()), 1, event.anchor, event.value)
+            tag = event.tag
+            if tag is None or tag == "!":
+                tag = self._scalars.resolve(yaml.ScalarNode, event.value, event.implicit) if event.implicit[0] else _STR
+            node = Node(self._scalar(event, tag, loc), loc, self._key_loc())
+            self._done(node, 1, event.anchor, event.value, merge=tag == _MERGE)
         elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
             loc = _loc(self.path, event.start_mark)
             if len(self._open) >= MAX_DEPTH:
@@ -145,7 +149,7 @@ class _Composer:
             raise _Refused(loc, f"YAML aliases expand to more than {MAX_ALIASED} values: refused (is this a 'billion laughs' file?)")
         self._done(Node(node.value, node.loc, self._key_loc()), size, None, raw)
 
-    def _done(self, node: Node, size: int, anchor: str | None, raw: str | None) -> None:
+    def _done(self, node: Node, size: int, anchor: str | None, raw: str | None, merge: bool = False) -> None:
         """Place a finished value: as the root, a list item, a mapping's key or its value."""
         if anchor is not None:
             self._anchors[anchor] = (node, size, raw)
@@ -157,7 +161,7 @@ class _Composer:
         if isinstance(top.items, list):
             top.items.append(node)
         elif top.key is None:
-            self._key(top, node, raw)
+            self._key(top, node, raw, merge)
         else:
             key, kloc = top.key
             if not top.skip:
@@ -166,24 +170,19 @@ class _Composer:
                 top.items[key] = node
             top.key, top.skip = None, False
 
-    def _key(self, top: _Open, node: Node, raw: str | None) -> None:
+    def _key(self, top: _Open, node: Node, raw: str | None, merge: bool) -> None:
         # Keys are taken as written: YAML 1.1 would turn `on:` (orphan's child join) into True.
         top.key = (raw if raw is not None else "", node.loc)
         if raw is None:
             self.problems.append(Problem(node.loc, "a key must be plain text, not a list or a mapping"))
             top.skip = True
-        elif node.value == _MERGE:
+        elif merge:
             self.problems.append(Problem(node.loc, "YAML merge keys ('<<') are not supported"))
             top.skip = True
 
-    def _scalar(self, event: yaml.ScalarEvent, loc: Location) -> Any:
-        tag = event.tag
-        if tag is None or tag == "!":
-            tag = self._scalars.resolve(yaml.ScalarNode, event.value, event.implicit) if event.implicit[0] else _STR
-        if tag == _STR:
+    def _scalar(self, event: yaml.ScalarEvent, tag: str, loc: Location) -> Any:
+        if tag in (_STR, _MERGE):  # `<<` is text where it is not a key
             value: Any = event.value
-        elif tag == _MERGE:
-            return _MERGE
         else:
             value = self._typed(event, tag, loc)
         if isinstance(value, str) and "$" in value:
