@@ -1,11 +1,17 @@
-"""`watchdog compile`: the SQL of each probe with its bound parameters, for review and EXPLAIN."""
+"""`watchdog compile`: the SQL of each probe with its bound parameters, and how the rules are grouped
+into work units (one scan per table where rules share one): what every command will run."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from typing import Any
 
 from watchdog.commands.common import add_config
+from watchdog.compiler.batch import Batch
+from watchdog.compiler.probe import Probe
 from watchdog.errors import ExitCode
+from watchdog.evaluation.explain import batch_notes
+from watchdog.evaluation.units import plan_units
 from watchdog.plan import build_plan, config_path
 from watchdog.probing.dsn import scrub
 
@@ -13,11 +19,44 @@ MASK = "*** (from a variable)"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    parser = sub.add_parser("compile", help="print each probe's SQL and bound parameters")
+    parser = sub.add_parser("compile", help="print each probe's SQL and bound parameters, and the batches rules share")
     add_config(parser)
     parser.add_argument("--rule", action="append", default=[], metavar="NAME", help="only this rule (repeatable)")
-    parser.add_argument("--dialect", choices=("postgresql", "sqlite"), help="compile for this dialect instead of the target's")
+    parser.add_argument("--dialect", help="compile for this dialect instead of the target's (postgresql, sqlite, mysql, duckdb)")
     parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    plan = build_plan(config_path(args.config), rules=args.rule, dialect=args.dialect)
+    expanded = plan.rule_file.expanded
+    chunks = []
+    for unit in plan_units(plan.probes):
+        if isinstance(unit.item, Batch):
+            chunks.append(_batch(unit.item, expanded))
+        chunks += [_probe(probe, expanded) for probe in unit.probes]
+    # A variable's value may also sit in SQL text (where_sql, a query): scrubbed there too.
+    print(scrub("\n".join(chunks), plan.secrets), end="")
+    return ExitCode.OK
+
+
+def _batch(batch: Batch, expanded: frozenset[str]) -> str:
+    notes = "".join(f"-- {note}\n" for note in batch_notes(batch))
+    names = ", ".join(p.rule.name for p in batch.members)
+    return (f"-- batch of {names} on target {batch.members[0].rule.target} [{batch.dialect.name}]\n{notes}"
+            f"-- each rule's count is its column wd_b0, wd_b1, ...; rules found violated then fetch their samples\n"
+            f"{batch.sql};\n{_parameters(batch.params, expanded)}")
+
+
+def _probe(probe: Probe, expanded: frozenset[str]) -> str:
+    rule = probe.rule
+    return (f"-- rule {rule.name} ({rule.check}) on target {rule.target} [{probe.dialect.name}]\n"
+            f"{probe.sql};\n{_parameters(probe.params, expanded)}")
+
+
+def _parameters(params: Mapping[str, Any], expanded: frozenset[str]) -> str:
+    """Bound values; time-dependent ones (cutoffs, bucket edges) say how they are bound."""
+    lines = [f"--   {key} = {shown(value, expanded)}" for key, value in params.items()]
+    return "-- parameters:\n" + ("\n".join(lines) or "--   (none)") + "\n"
 
 
 def shown(value: Any, expanded: frozenset[str]) -> str:
@@ -27,19 +66,3 @@ def shown(value: Any, expanded: frozenset[str]) -> str:
     if isinstance(value, (list, tuple)):
         return f"[{', '.join(shown(v, expanded) for v in value)}]"
     return str(value) if hasattr(value, "unit") else repr(value)
-
-
-def handle(args: argparse.Namespace) -> int:
-    plan = build_plan(config_path(args.config), rules=args.rule, dialect=args.dialect)
-    expanded = plan.rule_file.expanded
-    chunks = []
-    for probe in plan.probes:
-        rule = probe.rule
-        params = "\n".join(f"--   {key} = {shown(value, expanded)}" for key, value in probe.params.items())
-        chunks.append(
-            f"-- rule {rule.name} ({rule.check}) on target {rule.target} [{probe.dialect.name}]\n"
-            f"{probe.sql};\n-- parameters:\n{params or '--   (none)'}\n"
-        )
-    # A variable's value may also sit in SQL text (where_sql, a query): scrubbed there too.
-    print(scrub("\n".join(chunks), plan.secrets), end="")
-    return ExitCode.OK
