@@ -10,6 +10,8 @@ from watchdog.cli import main
 from watchdog.errors import Location
 from watchdog.validation.yamlsource import MAX_ALIASED, MAX_DEPTH, parse
 
+# Time is measured in CPU seconds (time.process_time): the refusal takes milliseconds, the bound
+# is half a second, and a loaded machine's wall clock must not make the test fail.
 # Nine levels of nine aliases: 9**9 (387 million) strings once expanded, 746 bytes on disk.
 LEVELS = "abcdefghi"
 BILLION_LAUGHS = "version: 1\nx0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
@@ -24,11 +26,11 @@ def problems(text: str) -> list[str]:
 
 
 def test_billion_laughs_is_refused_at_the_alias_that_crosses_the_limit():
-    started = time.perf_counter()
+    started = time.process_time()
     assert problems(BILLION_LAUGHS) == [
         f"r.yaml:7:10: YAML aliases expand to more than {MAX_ALIASED} values: refused (is this a 'billion laughs' file?)"
     ]
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
 
 
 def test_billion_laughs_through_the_cli_exits_2_fast_in_little_memory(tmp_path, capsys):
@@ -36,9 +38,9 @@ def test_billion_laughs_through_the_cli_exits_2_fast_in_little_memory(tmp_path, 
     path.write_text(BILLION_LAUGHS)
     assert len(BILLION_LAUGHS.encode()) < 800
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    started = time.perf_counter()
+    started = time.process_time()
     assert main(["validate", "-c", str(path)]) == 2
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KiB
     err = capsys.readouterr().err
     assert err.startswith(f"{path}:7:10: YAML aliases expand") and "Traceback" not in err
