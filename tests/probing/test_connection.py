@@ -197,8 +197,10 @@ def test_one_rule_cannot_blind_the_next_on_the_same_connection(postgres_dsn, wri
           - {{name: blinds, check: sql, query: "select 1 where set_config('search_path', '{decoy}', false) is null"}}
           - {{name: failed_jobs, check: count, table: jobs, where: {{status: failed}}, expect: "== 0"}}
     """)
-    assert main(["check", "-c", str(path), "--format", "json"]) == 1
+    try:
+        code = main(["check", "-c", str(path), "--format", "json"])
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as cleanup:
+            cleanup.execute(f"DROP SCHEMA {decoy} CASCADE")
     results = {r["rule"]: r["status"] for r in json.loads(capsys.readouterr().out)["results"]}
-    with psycopg.connect(postgres_dsn, autocommit=True) as cleanup:
-        cleanup.execute(f"DROP SCHEMA {decoy} CASCADE")
-    assert results == {"blinds": "ok", "failed_jobs": "violated"}
+    assert (code, results) == (1, {"blinds": "ok", "failed_jobs": "violated"})
