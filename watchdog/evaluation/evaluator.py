@@ -188,7 +188,7 @@ class Evaluator:
                         raise _Retry() from None
                     return self._unreachable(unit, str(exc), attempted=True)
         except _Retry:
-            return self._attempt(unit, retry=True)
+            return self._attempt(unit, retry=False)
         except TargetUnreachable as exc:
             return self._unreachable(unit, str(exc), attempted=exc.attempted)
         return Outcome(unit, [results[id(p)] for p in unit.probes], True)
