@@ -93,7 +93,7 @@ FROM runs WHERE start_time < %(end)s ORDER BY start_time
 
 RULE = """
 version: 1
-targets: {{bench: {{dsn: '{dsn}'}}}}
+targets: {{bench: {{dsn: '{dsn}', statement_timeout: 120s}}}}
 rules:
   - name: cron_jobs_{days}d
     check: schedule
@@ -149,7 +149,9 @@ def ensure(dsn: str, rebuild: bool) -> float | None:
 
 
 def hand_written(dsn: str, days: int) -> Callable[[], list[tuple[Any, ...]]]:
-    conn = psycopg.connect(dsn, autocommit=True)
+    """The DBA's query on an open connection whose session is in UTC, as watchdog's are (psycopg
+    then returns instants without converting each to the server's zone)."""
+    conn = psycopg.connect(dsn, autocommit=True, options="-c TimeZone=UTC")
     since = datetime.fromtimestamp(AS_OF.timestamp() - days * 86400, timezone.utc)
     return lambda: conn.execute(HAND_WRITTEN, {"since": since}).fetchall()
 
