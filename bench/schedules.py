@@ -167,7 +167,7 @@ def evaluation(dsn: str, days: int) -> tuple[Callable[[], Any], Callable[[], Any
     with psycopg.connect(dsn, autocommit=True, row_factory=dict_row) as conn:
         rows = conn.execute(probe.sql, probe.bind(AS_OF)).fetchall()
     rule = probe.rule
-    return (lambda: evaluator.evaluate(plan.probes)), (lambda: judge_schedule(rule.params, rule.time_unit, rows, AS_OF, rule.samples))
+    return (lambda: evaluator.evaluate(plan.probes)), (lambda: judge_schedule(rule.params, rule.time_unit, rule.timezone, rows, AS_OF, rule.samples))
 
 
 def main() -> None:

@@ -106,8 +106,13 @@ class Evaluator:
     def evaluate(self, probes: Sequence[Probe], units: Sequence[Unit] | None = None) -> list[Result]:
         """Every probe once, its units in parallel per target; results in the order of `probes`.
         `units`: plan_units(probes), when the caller keeps them from one evaluation to the next."""
-        futures = [self.submit(unit) for unit in (plan_units(probes) if units is None else units)]
-        by_probe = {id(p): r for future in futures for p, r in zip(future.result().unit.probes, future.result().results)}
+        units = plan_units(probes) if units is None else units
+        # A target with one connection runs its units one after another anyway: the calling thread
+        # runs them itself (no hand-off to a worker per unit) while the workers take the others.
+        inline = [u for u in units if self.targets[u.target].pool_size == 1]
+        futures = [self.submit(unit) for unit in units if self.targets[unit.target].pool_size != 1]
+        outcomes = [self.run(unit) for unit in inline] + [future.result() for future in futures]
+        by_probe = {id(p): r for outcome in outcomes for p, r in zip(outcome.unit.probes, outcome.results)}
         return [by_probe[id(p)] for p in probes]
 
     def submit(self, unit: Unit, done: Callable[[Outcome], None] | None = None) -> Future[Outcome]:

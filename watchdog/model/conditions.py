@@ -75,6 +75,16 @@ class Cutoff(Predicate):
 
 
 @dataclass(frozen=True)
+class InIntervals(Predicate):
+    """`column` within one of a frame's intervals (bound at each evaluation); `negated`: outside all."""
+
+    column: Col
+    frame: Any
+    unit: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
 class Raw(Predicate):
     """Trusted SQL text from the rule file's `where_sql` or a kind's template, pasted as written."""
 
@@ -82,7 +92,7 @@ class Raw(Predicate):
 
 
 @dataclass(frozen=True)
-class AnyOf(Predicate):
+class _Compound(Predicate):
     parts: tuple[Predicate, ...]
 
     def walk(self) -> Iterator[Predicate]:
@@ -92,13 +102,13 @@ class AnyOf(Predicate):
 
 
 @dataclass(frozen=True)
-class AllOf(Predicate):
-    parts: tuple[Predicate, ...]
+class AnyOf(_Compound):
+    """At least one of `parts` holds."""
 
-    def walk(self) -> Iterator[Predicate]:
-        yield self
-        for part in self.parts:
-            yield from part.walk()
+
+@dataclass(frozen=True)
+class AllOf(_Compound):
+    """Every one of `parts` holds."""
 
 
 @dataclass(frozen=True)

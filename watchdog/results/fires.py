@@ -52,7 +52,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def judge_schedule(params: Record, unit: str, rows: Sequence[dict[str, Any]], now: datetime,
+def judge_schedule(params: Record, unit: str, timezone: str | None, rows: Sequence[dict[str, Any]], now: datetime,
                    samples: int) -> tuple[int, tuple[dict[str, Any], ...]]:
     """(fires in breach, sample rows describing the first `samples` of them)."""
     if len(rows) > params["max_runs"]:
@@ -65,7 +65,7 @@ def judge_schedule(params: Record, unit: str, rows: Sequence[dict[str, Any]], no
     # Jobs with the same schedule, zone and range share one fire list (pg_cron installations
     # repeat a few schedules over many jobs); judging only reads it.
     shared: dict[tuple[Any, ...], list[Fire]] = {}
-    for job in _jobs(params, unit, rows):
+    for job in _jobs(params, unit, timezone, rows):
         try:
             zone = _zone(job.zone or "UTC")
         except (ZoneInfoNotFoundError, ValueError):
@@ -87,11 +87,11 @@ def judge_schedule(params: Record, unit: str, rows: Sequence[dict[str, Any]], no
     return len(breaches), tuple(_sample(job, b, "jobs" in params and params["jobs"] is not None) for job, b in breaches[:samples])
 
 
-def _jobs(params: Record, unit: str, rows: Sequence[dict[str, Any]]) -> list[_Job]:
+def _jobs(params: Record, unit: str, timezone: str | None, rows: Sequence[dict[str, Any]]) -> list[_Job]:
     """The jobs and their runs. Rows are taken a job at a time (the probe orders them by job, then
     start) and their times a column at a time: a month of runs is a million rows."""
     if params["jobs"] is None:
-        job = _Job(None, params["cron"], params["timezone"])
+        job = _Job(None, params["cron"], timezone)
         _add_runs(job, rows, unit)
         return [job]
     fixed_zone = params["jobs"]["timezone"]
