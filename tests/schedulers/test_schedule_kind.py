@@ -8,7 +8,7 @@ how a job that silently stopped is caught.
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -49,6 +49,7 @@ rules:
     grace: {grace}s
     lookback: {lookback}s
     samples: 10
+    {extra}
 """
 
 
@@ -83,27 +84,30 @@ def evaluate(rules: Path, now: datetime) -> Result:
     return result
 
 
+RuleFor = Callable[..., Path]
+
+
 @pytest.fixture
-def rule_for(write_rules) -> Iterator:
-    def write(dsn: str) -> Path:
+def rule_for(write_rules: Callable[[str], Path]) -> RuleFor:
+    """The module's rule file for a target DSN, with `extra` keys added to the rule."""
+    def write(dsn: str, extra: str = "") -> Path:
         names = ", ".join(name for name, _, _ in JOBS)
         return write_rules(RULE.format(dsn=dsn, names=names, grace=int(GRACE.total_seconds()),
-                                       lookback=int(LOOKBACK.total_seconds())))
-    yield write
+                                       lookback=int(LOOKBACK.total_seconds()), extra=extra))
+    return write
 
 
 def minute_of(moment: datetime) -> datetime:
     return moment.replace(second=0, microsecond=0)
 
 
-def test_a_reader_held_back_by_row_level_security_sees_no_jobs_and_the_rule_holds(
-        pg_cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for) -> None:
+def test_a_reader_held_back_by_row_level_security_sees_no_jobs_and_the_rule_holds_unless_guarded(
+        pg_cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for: RuleFor) -> None:
     """Runs first (it waits for no run), so the jobs are scheduled while the other tests run.
 
     Judged an hour before the jobs were scheduled, every every-minute job has two fires and no run:
     the superuser sees them missed. The read-only role reads 0 rows from cron.job through pg_cron's
     policies (username = current_user), so the same rule holds: 0 jobs, 0 violations, no error.
-    That is today's behaviour; `row_security=off` on the reader's connection turns it into an error.
     """
     [now] = pg_cron_server.query("SELECT date_trunc('minute', now()) - interval '1 hour' + interval '50 seconds' AS at")
     superuser = evaluate(rule_for(url(pg_cron_server)), now["at"])
@@ -114,14 +118,19 @@ def test_a_reader_held_back_by_row_level_security_sees_no_jobs_and_the_rule_hold
     held_back = evaluate(rule_for(url(pg_cron_server, reader)), now["at"])
     assert (held_back.status, held_back.violations, held_back.error) == ("ok", 0, None), held_back
 
+    # Two ways to make it loud: row_security=off on the connection, or the rule's min_population
+    # (the rows of the runs table it must see: the reader sees none of those either).
     loud = evaluate(rule_for(url(pg_cron_server, reader, options="-crow_security%3Doff")), now["at"])
     assert loud.status == "error", loud
     assert 'query would be affected by row-level security policy for table "job"' in (loud.error or ""), loud
+    guarded = evaluate(rule_for(url(pg_cron_server, reader), extra="min_population: 1"), now["at"])
+    assert guarded.status == "error", guarded
+    assert "the rule sees 0 matching rows, fewer than its min_population 1" in (guarded.error or ""), guarded
 
 
 @pytest.mark.pg_cron_runs
 def test_the_deactivated_job_alone_is_missed_and_the_healthy_jobs_hold(
-        pg_cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for) -> None:
+        pg_cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for: RuleFor) -> None:
     stopped = schedule_jobs["sk_stopped"]
     pg_cron_server.wait_for_runs(stopped, 1, ["succeeded"])
     pg_cron_server.deactivate(stopped)
