@@ -68,8 +68,9 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
         samples_sql = f"{body}\nLIMIT {ctx.bind(rule.samples)}" if rule.samples > 0 else None
         count_sql = _count(ctx)
         body = _count_and_samples(ctx, body, rule.samples)
-    elif kind.shape == "rows":
+    elif kind.shape == "rows" and (ctx.counts_itself or dialect.keeps_subquery_order):
         body = _window_count(ctx, body, rule.samples)
+    # else: run as written (MariaDB would drop a wrapped query's ORDER BY), its rows counted as they come
     population_sql = None
     if rule.min_population is not None and rule.table is not None:
         population_sql = (f"SELECT COUNT(*) AS wd_population FROM {dialect.quote(rule.table)} "
@@ -82,6 +83,7 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
         conditions=conditions, samples_sql=finish(dialect, samples_sql) if samples_sql else None, relations=relations,
         population_sql=finish(dialect, population_sql) if population_sql else None,
         count_sql=finish(dialect, count_sql) if count_sql else None,
+        counted_here=kind.shape == "rows" and not batchable and not ctx.counts_itself and not dialect.keeps_subquery_order,
     )
 
 
@@ -99,7 +101,10 @@ def _count_and_samples(ctx: SqlContext, body: str, samples: int) -> str:
 
 
 def _window_count(ctx: SqlContext, body: str, samples: int) -> str:
-    """Rows of a query that groups or is the user's own: one pass, each row carrying the total."""
+    """Rows of a query that groups or is the user's own: one pass, each row carrying the total
+    (counted by the template itself with row_total(), else by a window over its rows)."""
     if samples <= 0:
         return f"SELECT COUNT(*) AS wd_count FROM (\n{body}\n) wd_v"
+    if ctx.counts_itself:
+        return f"{body}\nLIMIT {ctx.bind(samples)}"
     return f"SELECT COUNT(*) OVER () AS wd_count, wd_v.*\nFROM (\n{body}\n) wd_v\nLIMIT {ctx.bind(samples)}"

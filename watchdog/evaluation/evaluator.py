@@ -142,14 +142,20 @@ class Evaluator:
         with self._pool(unit.target).connection() as conn:
             return explain_item(conn, unit.batch or unit.probes[0], self._clock(), timeout_of(unit.probes, target), large)
 
-    def close(self, timeout: float = 0.0) -> None:
+    def close(self, cancel_grace: float = 1.0) -> None:
         """Cancel the statements under way and close the pools (idle connections now, busy ones as
-        they come back)."""
+        they come back). A cancel request needs the server to answer; one that does not (frozen) is
+        given `cancel_grace`, then its connection is aborted, so closing never hangs."""
         with self._lock:
             self._closed = True
             running = list(self._running)
-        for conn in running:
-            conn.cancel()
+        cancels = [threading.Thread(target=conn.cancel, name="watchdog-cancel", daemon=True) for conn in running]
+        for thread in cancels:
+            thread.start()
+        for conn, thread in zip(running, cancels):
+            thread.join(cancel_grace)
+            if thread.is_alive():
+                conn.abort()
         for workers in self._workers.values():
             workers.stop()
         for pool in self._pools.values():

@@ -35,6 +35,8 @@ def _number(value: Any) -> float | None:
 def judge(probe: Probe, rows: list[dict[str, Any]], now: datetime) -> Verdict:
     expect: Expectation | None = probe.rule.params.get("expect")
     if probe.shape == "rows":
+        if probe.counted_here:
+            rows = [{"wd_count": len(rows), **row} for row in rows[:max(probe.rule.samples, 1)]]
         return _rows(rows, expect)
     if probe.shape == "schedule":
         try:
