@@ -8,13 +8,14 @@ how a job that silently stopped is caught.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from schedulers.conftest import pg_cron_cluster
 from schedulers.pg_cron import NEXT_MINUTE, PgCron
 from schedulers.polling import wait_until
 from watchdog.evaluation.evaluator import Evaluator
@@ -54,15 +55,22 @@ rules:
 
 
 @pytest.fixture(scope="module")
-def schedule_jobs(pg_cron_server: PgCron) -> dict[str, int]:
-    """This module's jobs, scheduled together as soon as its first test asks; ids by name."""
-    return pg_cron_server.schedule(JOBS)
+def cron_server() -> Iterator[PgCron]:
+    """A pg_cron cluster of this module's own: its jobs and roles would change what the harness's
+    tests count in the session's cluster. Its minute boundaries pass while the other tests run."""
+    yield from pg_cron_cluster()
 
 
 @pytest.fixture(scope="module")
-def reader(pg_cron_server: PgCron) -> str:
+def schedule_jobs(cron_server: PgCron) -> dict[str, int]:
+    """This module's jobs, scheduled together as soon as its first test asks; ids by name."""
+    return cron_server.schedule(JOBS)
+
+
+@pytest.fixture(scope="module")
+def reader(cron_server: PgCron) -> str:
     """A read-only login role with the usual grants on pg_cron's schema (USAGE, SELECT), no BYPASSRLS."""
-    pg_cron_server.create_reader(READER)
+    cron_server.create_reader(READER)
     return READER
 
 
@@ -102,53 +110,53 @@ def minute_of(moment: datetime) -> datetime:
 
 
 def test_a_reader_held_back_by_row_level_security_sees_no_jobs_and_the_rule_holds_unless_guarded(
-        pg_cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for: RuleFor) -> None:
+        cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for: RuleFor) -> None:
     """Runs first (it waits for no run), so the jobs are scheduled while the other tests run.
 
     Judged an hour before the jobs were scheduled, every every-minute job has two fires and no run:
     the superuser sees them missed. The read-only role reads 0 rows from cron.job through pg_cron's
     policies (username = current_user), so the same rule holds: 0 jobs, 0 violations, no error.
     """
-    [now] = pg_cron_server.query("SELECT date_trunc('minute', now()) - interval '1 hour' + interval '50 seconds' AS at")
-    superuser = evaluate(rule_for(url(pg_cron_server)), now["at"])
+    [now] = cron_server.query("SELECT date_trunc('minute', now()) - interval '1 hour' + interval '50 seconds' AS at")
+    superuser = evaluate(rule_for(url(cron_server)), now["at"])
     every_minute = sorted([*HEALTHY_EVERY_MINUTE, "sk_stopped"])
     assert (superuser.status, superuser.violations) == ("violated", 2 * len(every_minute)), superuser  # two fires each
     assert sorted({s["name"] for s in superuser.samples}) == every_minute
 
-    held_back = evaluate(rule_for(url(pg_cron_server, reader)), now["at"])
+    held_back = evaluate(rule_for(url(cron_server, reader)), now["at"])
     assert (held_back.status, held_back.violations, held_back.error) == ("ok", 0, None), held_back
 
     # Two ways to make it loud: row_security=off on the connection, or the rule's min_population
     # (the rows of the runs table it must see: the reader sees none of those either).
-    loud = evaluate(rule_for(url(pg_cron_server, reader, options="-crow_security%3Doff")), now["at"])
+    loud = evaluate(rule_for(url(cron_server, reader, options="-crow_security%3Doff")), now["at"])
     assert loud.status == "error", loud
     assert 'query would be affected by row-level security policy for table "job"' in (loud.error or ""), loud
-    guarded = evaluate(rule_for(url(pg_cron_server, reader), extra="min_population: 1"), now["at"])
+    guarded = evaluate(rule_for(url(cron_server, reader), extra="min_population: 1"), now["at"])
     assert guarded.status == "error", guarded
     assert "the rule sees 0 matching rows, fewer than its min_population 1" in (guarded.error or ""), guarded
 
 
 @pytest.mark.pg_cron_runs
 def test_the_deactivated_job_alone_is_missed_and_the_healthy_jobs_hold(
-        pg_cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for: RuleFor) -> None:
+        cron_server: PgCron, schedule_jobs: dict[str, int], reader: str, rule_for: RuleFor) -> None:
     stopped = schedule_jobs["sk_stopped"]
-    pg_cron_server.wait_for_runs(stopped, 1, ["succeeded"])
-    pg_cron_server.deactivate(stopped)
-    [after] = pg_cron_server.query("SELECT clock_timestamp() AS at")
+    cron_server.wait_for_runs(stopped, 1, ["succeeded"])
+    cron_server.deactivate(stopped)
+    [after] = cron_server.query("SELECT clock_timestamp() AS at")
     # The first minute boundary after the deactivation: the healthy jobs run at it, the stopped one does not.
-    boundary = minute_of(wait_until(lambda: _first_start_after(pg_cron_server, schedule_jobs["sk_every_minute"], after["at"]),
+    boundary = minute_of(wait_until(lambda: _first_start_after(cron_server, schedule_jobs["sk_every_minute"], after["at"]),
                                     NEXT_MINUTE, "a run of sk_every_minute after the deactivation"))
     for name in HEALTHY_EVERY_MINUTE:
-        starts = {minute_of(run["start_time"]) for run in pg_cron_server.runs(schedule_jobs[name]) if run["start_time"]}
+        starts = {minute_of(run["start_time"]) for run in cron_server.runs(schedule_jobs[name]) if run["start_time"]}
         assert {boundary - timedelta(minutes=1), boundary} <= starts, (name, starts)
-    stopped_runs = pg_cron_server.runs(stopped)
+    stopped_runs = cron_server.runs(stopped)
     assert max(minute_of(run["start_time"]) for run in stopped_runs) == boundary - timedelta(minutes=1)
     assert all(run["status"] == "succeeded" for run in stopped_runs)
-    assert pg_cron_server.query("SELECT active FROM cron.job WHERE jobid = %s", (stopped,)) == [{"active": False}]
+    assert cron_server.query("SELECT active FROM cron.job WHERE jobid = %s", (stopped,)) == [{"active": False}]
 
     # Judged after the boundary's grace: the fires at boundary - 1m and boundary are in the lookback.
     now = boundary + GRACE + timedelta(seconds=5)
-    result = evaluate(rule_for(url(pg_cron_server)), now)
+    result = evaluate(rule_for(url(cron_server)), now)
     assert (result.status, result.violations, result.error) == ("violated", 1, None), result
     [sample] = result.samples
     assert (sample["name"], sample["job"], sample["problem"], sample["fire_utc"], sample["schedule"]) == (
@@ -156,8 +164,8 @@ def test_the_deactivated_job_alone_is_missed_and_the_healthy_jobs_hold(
     assert sample["fire_local"] == sample["fire_utc"]  # pg_cron 1.4 has no cron.timezone: UTC
 
     # The read-only role given BYPASSRLS (by a superuser) reaches the same verdict.
-    pg_cron_server.execute(f"ALTER ROLE {reader} BYPASSRLS")
-    as_reader = evaluate(rule_for(url(pg_cron_server, reader)), now)
+    cron_server.execute(f"ALTER ROLE {reader} BYPASSRLS")
+    as_reader = evaluate(rule_for(url(cron_server, reader)), now)
     assert (as_reader.status, as_reader.violations, as_reader.samples) == (result.status, 1, result.samples), as_reader
 
 
