@@ -33,9 +33,11 @@ targets:
 rules:
   - name: slow
     check: sql
-    interval: 0.1s
+    interval: 1s
     query: "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000) SELECT x FROM c WHERE x < 0"
 """
+# Endless, cut by its 2s statement_timeout: always slower than its 1s interval, on any machine.
+SLOWER = SLOW.replace(" WHERE x < 1000000", "").replace("interval: 1s", "interval: 1s\n    statement_timeout: 2s")
 
 
 def test_check_evaluates_every_rule_once_and_deliver_sends_each_change_once(make_watchdog: Callable[..., Watchdog],
@@ -123,7 +125,7 @@ class Tracking:
 def test_a_rule_slower_than_its_interval_never_runs_twice_at_once_and_its_skips_are_counted(
         make_watchdog: Callable[..., Watchdog], jobs_db: Path) -> None:
     tracking = Tracking()
-    watchdog = make_watchdog(SLOW.format(db=jobs_db), connector=tracking, notifiers={})
+    watchdog = make_watchdog(SLOWER.format(db=jobs_db), connector=tracking, notifiers={})
     watchdog.start()
     eventually(lambda: tracking.runs >= 3, "three evaluations of the slow rule", timeout=20)
     watchdog.stop(timeout=5)
