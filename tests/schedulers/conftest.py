@@ -35,10 +35,9 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-@pytest.fixture(scope="session")
-def pg_cron_server() -> Iterator[pg_cron.PgCron]:
-    """A cluster with pg_cron preloaded and its extension created, for the whole session: pg_cron
-    fires at minute boundaries, so the tests share one cluster and one wait."""
+def pg_cron_cluster() -> Iterator[pg_cron.PgCron]:
+    """A cluster with pg_cron preloaded and its extension created, removed when the generator
+    closes; skips (or fails, in CI) where pg_cron or a throwaway cluster is not to be had."""
     if pg_cron.installed_library() is None:
         unavailable("pg_cron is not installed for the server on PATH (Debian: apt-get install postgresql-NN-cron)")
     started = pg_cron.start(_throwaway_cluster)
@@ -47,6 +46,13 @@ def pg_cron_server() -> Iterator[pg_cron.PgCron]:
     server, stop = started
     yield server
     stop()
+
+
+@pytest.fixture(scope="session")
+def pg_cron_server() -> Iterator[pg_cron.PgCron]:
+    """pg_cron for the whole session: it fires at minute boundaries, so the tests share one
+    cluster and one wait."""
+    yield from pg_cron_cluster()
 
 
 @pytest.fixture(scope="session")

@@ -11,15 +11,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import groupby
+from operator import attrgetter, gt, itemgetter
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from watchdog.model.values import Record
-from watchdog.results.instants import to_instant
-from watchdog.schedules.cron import FireLimitExceeded, Schedule, fires, parse
-from watchdog.schedules.judge import Breach, Limits, Run, judge
+from watchdog.results.instants import UTC, to_instant
+from watchdog.schedules.cron import Fire, FireLimitExceeded, Schedule, fires, parse
+from watchdog.schedules.judge import Breach, Limits, judge_columns
 
 FIRE_LIMIT = 100_000
+_JOB_KEY = itemgetter("wd_job")
+_TZINFO = attrgetter("tzinfo")
+_DATETIME_OR_NONE = {datetime, type(None)}
 
 
 class ScheduleShapeError(ValueError):
@@ -33,7 +38,8 @@ class _Job:
     zone: str | None
     name: Any = None
     created: datetime | None = None
-    runs: list[Run] = field(default_factory=list)
+    starts: list[datetime] = field(default_factory=list)  # its runs, as columns in order of start
+    finishes: list[datetime | None] = field(default_factory=list)
 
 
 @lru_cache(maxsize=4096)
@@ -56,6 +62,9 @@ def judge_schedule(params: Record, unit: str, timezone: str | None, rows: Sequen
                     params["at_most"])
     start = now - timedelta(seconds=params["lookback"])
     breaches: list[tuple[_Job, Breach | str]] = []
+    # Jobs with the same schedule, zone and range share one fire list (pg_cron installations
+    # repeat a few schedules over many jobs); judging only reads it.
+    shared: dict[tuple[Any, ...], list[Fire]] = {}
     for job in _jobs(params, unit, timezone, rows):
         try:
             zone = _zone(job.zone or "UTC")
@@ -63,40 +72,71 @@ def judge_schedule(params: Record, unit: str, timezone: str | None, rows: Sequen
             breaches.append((job, f"unknown time zone '{job.zone}'"))
             continue
         try:
-            expected = fires(_schedule(job.schedule or ""), zone, max(start, job.created or start), now, FIRE_LIMIT)
+            schedule = _schedule(job.schedule or "")
+            since = max(start, job.created or start)
+            key = (schedule.cron, schedule.every_seconds, zone, since)
+            if key not in shared:
+                shared[key] = fires(schedule, zone, since, now, FIRE_LIMIT)
         except FireLimitExceeded as exc:
             raise ScheduleShapeError(f"job {job.key!r}: {exc}") from None
         except ValueError as exc:
             breaches.append((job, f"schedule cannot be read: {exc}"))
             continue
-        breaches += [(job, b) for b in judge(expected, job.runs, limits, now, job.created)]
+        breaches += [(job, b) for b in judge_columns(shared[key], job.starts, job.finishes, limits, now, job.created)]
     breaches.sort(key=lambda jb: (jb[1].fire.utc if isinstance(jb[1], Breach) else start))
     return len(breaches), tuple(_sample(job, b, "jobs" in params and params["jobs"] is not None) for job, b in breaches[:samples])
 
 
 def _jobs(params: Record, unit: str, timezone: str | None, rows: Sequence[dict[str, Any]]) -> list[_Job]:
+    """The jobs and their runs. Rows are taken a job at a time (the probe orders them by job, then
+    start) and their times a column at a time: a month of runs is a million rows."""
     if params["jobs"] is None:
         job = _Job(None, params["cron"], timezone)
-        job.runs = [Run(_instant(r, "wd_start", unit), _instant(r, "wd_finish", unit)) for r in rows]  # type: ignore[arg-type]
+        _add_runs(job, rows, unit)
         return [job]
     fixed_zone = params["jobs"]["timezone"]
     jobs: dict[Any, _Job] = {}
-    for row in rows:
-        key = row.get("wd_job")
-        if key not in jobs:
-            jobs[key] = _Job(key, row.get("wd_schedule"), row.get("wd_timezone") or fixed_zone, row.get("wd_name"),
-                             _instant(row, "wd_created", "timestamp"))
-        start = _instant(row, "wd_start", unit)
-        if start is not None:
-            jobs[key].runs.append(Run(start, _instant(row, "wd_finish", unit)))
+    try:
+        grouped = [(key, list(group)) for key, group in groupby(rows, key=_JOB_KEY)]
+    except KeyError:
+        raise ScheduleShapeError("a schedule probe with 'jobs' must return a 'wd_job' column") from None
+    for key, job_rows in grouped:
+        job = jobs.get(key)
+        if job is None:
+            first = job_rows[0]
+            job = jobs[key] = _Job(key, first.get("wd_schedule"), first.get("wd_timezone") or fixed_zone,
+                                   first.get("wd_name"), _instant(first.get("wd_created"), "wd_created", "timestamp"))
+        _add_runs(job, job_rows, unit)
     return list(jobs.values())
 
 
-def _instant(row: dict[str, Any], column: str, unit: str) -> datetime | None:
-    if column not in row:
-        raise ScheduleShapeError(f"a schedule probe must return a '{column}' column")
+def _add_runs(job: _Job, rows: list[dict[str, Any]], unit: str) -> None:
+    """Append the rows' runs (a job without any has one row with no start: the LEFT JOIN's)."""
+    starts, finishes = _column(rows, "wd_start", unit), _column(rows, "wd_finish", unit)
+    if None in starts:
+        finishes = [finish for start, finish in zip(starts, finishes) if start is not None]
+        starts = [start for start in starts if start is not None]
+    job.starts += starts
+    job.finishes += finishes
+    if any(map(gt, job.starts, job.starts[1:])):  # not in order of start: a template of one's own
+        pairs = sorted(zip(job.starts, job.finishes), key=itemgetter(0))
+        job.starts, job.finishes = [start for start, _ in pairs], [finish for _, finish in pairs]
+
+
+def _column(rows: list[dict[str, Any]], column: str, unit: str) -> list[Any]:
+    """One time column of the rows as UTC instants."""
     try:
-        return to_instant(row[column], unit)
+        values = [row[column] for row in rows]
+    except KeyError:
+        raise ScheduleShapeError(f"a schedule probe must return a '{column}' column") from None
+    if unit == "timestamp" and set(map(type, values)) <= _DATETIME_OR_NONE and set(map(_TZINFO, filter(None, values))) <= {UTC}:
+        return values  # what PostgreSQL sessions (TimeZone=UTC) return: nothing to convert (tested in C, not per row)
+    return [_instant(value, column, unit) for value in values]
+
+
+def _instant(value: Any, column: str, unit: str) -> datetime | None:
+    try:
+        return to_instant(value, unit)
     except ValueError as exc:
         raise ScheduleShapeError(f"{column}: {exc}") from None
 

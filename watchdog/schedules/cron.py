@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from cronsim import CronSim, CronSimError
@@ -68,10 +68,17 @@ class Schedule:
 
 @dataclass(frozen=True, slots=True)
 class Fire:
-    """One expected start: the instant in UTC and the same instant on the job's local clock."""
+    """One expected start: the instant in UTC, and the job's zone to show it on the local clock.
+
+    `local` is computed when asked: only the fires in breach are shown, and converting every fire
+    of a month of runs would cost more than judging them."""
 
     utc: datetime
-    local: datetime
+    tz: tzinfo
+
+    @property
+    def local(self) -> datetime:
+        return self.utc.astimezone(self.tz)
 
 
 class FireLimitExceeded(ValueError):
@@ -144,7 +151,7 @@ def fires(schedule: Schedule, tz: ZoneInfo, start_utc: datetime, end_utc: dateti
         instants = _interval_instants(schedule, start_utc, end_utc, limit)
     else:
         instants = _cron_instants(schedule, tz, start_utc, end_utc, limit)
-    return [Fire(utc, utc.astimezone(tz)) for utc in instants]
+    return [Fire(utc, tz) for utc in instants]
 
 
 def _interval_instants(schedule: Schedule, start_utc: datetime, end_utc: datetime,
@@ -172,23 +179,27 @@ def _cron_instants(schedule: Schedule, tz: ZoneInfo, start_utc: datetime, end_ut
     walls = sorted(time(hour, minute) for hour in sim.hours for minute in sim.minutes)
     since_midnight = [timedelta(hours=wall.hour, minutes=wall.minute) for wall in walls]
     fixed_time = schedule.fixed_time
-    found: set[datetime] = set()
+    found: list[datetime] = []
+    changes = False  # on a change day instants may repeat (two fixed times in one gap) or interleave
     day = start_utc.astimezone(tz).date() - _ONE_DAY
     last = end_utc.astimezone(tz).date() + _ONE_DAY
     while day <= last:
         if day.month in sim.months and sim.match_day(day):
             steady = _steady_offset(day, tz)
             if steady is None:
+                changes = True
                 moments = [moment for wall in walls
                            for moment in _instants(datetime.combine(day, wall), tz, fixed_time)]
             else:
                 midnight = datetime.combine(day, time(), tzinfo=UTC) - steady
                 moments = [midnight + after for after in since_midnight]
-            found.update(moment for moment in moments if start_utc <= moment < end_utc)
-            if len(found) > limit:
+            if steady is None or (moments and (moments[0] < start_utc or moments[-1] >= end_utc)):
+                moments = [moment for moment in moments if start_utc <= moment < end_utc]
+            found += moments
+            if len(found) > limit and len(set(found)) > limit:
                 raise FireLimitExceeded(schedule, limit)
         day += _ONE_DAY
-    return sorted(found)
+    return sorted(set(found)) if changes else found
 
 
 def _steady_offset(day: date, tz: ZoneInfo) -> timedelta | None:
