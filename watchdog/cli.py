@@ -13,10 +13,10 @@ from collections.abc import Sequence
 
 from watchdog import __version__
 from watchdog.commands import check, compile as compile_cmd, demo, schema, validate
-from watchdog.commands import explain, render, run
+from watchdog.commands import explain, init, packs, render, run
 from watchdog.errors import ConfigError, ExitCode, UsageError
 
-COMMANDS = (validate, compile_cmd, check, schema, demo, render, run, explain)
+COMMANDS = (validate, compile_cmd, check, schema, demo, render, run, explain, packs, init)
 
 
 class _Parser(argparse.ArgumentParser):
