@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import yaml
+from psycopg.conninfo import conninfo_to_dict
 
 from watchdog.evaluation.evaluator import evaluate
 from watchdog.plan import build_plan
@@ -27,3 +29,12 @@ def evaluate_pack(folder: Path, dsn: str, pack: str, params: dict[str, Any] | No
 def sample_values(result: Result, column: str) -> list[Any]:
     """The values of `column` in the result's sample rows."""
     return [row.get(column) for row in result.samples]
+
+
+def as_role(conninfo: str, role: str) -> str:
+    """A postgresql:// URL for `conninfo` whose session runs as `role` (the login user must be a
+    member, as the tests' superuser is): the grants a pack needs, proven through watchdog itself."""
+    params = conninfo_to_dict(conninfo)
+    auth = quote(str(params.get("user", "postgres"))) + (f":{quote(str(params['password']))}" if params.get("password") else "")
+    where = f"{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{params['dbname']}"
+    return f"postgresql://{auth}@{where}?" + urlencode({"options": f"-crole={role}"})
