@@ -31,10 +31,11 @@ def sample_values(result: Result, column: str) -> list[Any]:
     return [row.get(column) for row in result.samples]
 
 
-def as_role(conninfo: str, role: str) -> str:
-    """A postgresql:// URL for `conninfo` whose session runs as `role` (the login user must be a
-    member, as the tests' superuser is): the grants a pack needs, proven through watchdog itself."""
+def as_role(conninfo: str, role: str | None = None, user: str | None = None) -> str:
+    """A postgresql:// URL for the libpq `conninfo`, logged in as `user` (default: its own), whose
+    session runs as `role` if given (the login user must be a member, as the tests' superuser is):
+    the grants a pack needs, proven through watchdog itself."""
     params = conninfo_to_dict(conninfo)
-    auth = quote(str(params.get("user", "postgres"))) + (f":{quote(str(params['password']))}" if params.get("password") else "")
+    auth = quote(user or str(params.get("user", "postgres"))) + (f":{quote(str(params['password']))}" if params.get("password") and not user else "")
     where = f"{params.get('host', '127.0.0.1')}:{params.get('port', 5432)}/{params['dbname']}"
-    return f"postgresql://{auth}@{where}?" + urlencode({"options": f"-crole={role}"})
+    return f"postgresql://{auth}@{where}" + (f"?{urlencode({'options': f'-crole={role}'})}" if role else "")
