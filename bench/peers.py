@@ -1,7 +1,10 @@
 """The peers, each in its own venv under bench/.venvs with telemetry off, on the same checks.
 
 - Soda Core (`soda-core-postgres`): the fifteen rules of rules.yaml in SodaCL, each as close as
-  SodaCL allows (in-check filters for windows, failed-rows queries where it has no such check).
+  SodaCL allows (in-check filters for windows, failed-rows queries where it has no such check),
+  written to give watchdog's verdicts on the healthy and on the incident data alike: all pass on the
+  first, all fail on the second (an absent event is an age of 10^9 seconds, not a missing value, so
+  Soda fails that check instead of erroring on it).
 - dbt (`dbt-postgres`, `dbt-core<1.12`): only what its built-in generic tests express, the two
   allowlist rules as `accepted_values`; the other kinds need packages from dbt's hub (not
   reachable here) or hand-written SQL, which is the raw-SQL floor again.
@@ -68,7 +71,7 @@ checks for automation_runs:
 checks for system_events:
   - reply_scheduler_started_age < 1800:
       reply_scheduler_started_age query: |
-        SELECT extract(epoch from now() - max(created_at)) FROM system_events
+        SELECT coalesce(extract(epoch from now() - max(created_at)), 1e9) FROM system_events
         WHERE event_type = 'reply_v2_scheduler_job_started' AND created_at > now() - interval '5 hours'
   - row_count > 0:
       name: proof_scheduler_started
@@ -124,7 +127,7 @@ checks for domains:
 
 
 def soda(bin_dir: Path, dsn: str, schema: str) -> Peer:
-    work = WORK / "soda"
+    work = WORK / f"soda-{schema}"
     work.mkdir(parents=True, exist_ok=True)
     c = _conn(dsn)
     (work / "configuration.yml").write_text(textwrap.dedent(f"""\
@@ -147,7 +150,7 @@ def soda(bin_dir: Path, dsn: str, schema: str) -> Peer:
 
 
 def dbt(bin_dir: Path, dsn: str, schema: str) -> Peer:
-    work = WORK / "dbt"
+    work = WORK / f"dbt-{schema}"
     (work / "models").mkdir(parents=True, exist_ok=True)
     c = _conn(dsn)
     (work / "dbt_project.yml").write_text("name: watchdog_bench\nversion: '1.0'\nprofile: bench\nconfig-version: 2\n")

@@ -1,6 +1,19 @@
 {#- Rows: one per duplicated key, with how many copies it has. -#}
 {%- set keys = key | join(', ') -%}
-{%- if tolerance is none -%}
+{%- set buckets = per_buckets() -%}
+{%- if buckets -%}
+{#- With per, a key is duplicated within one local hour, day or week (its bucket label in `bucket`). -#}
+{%- if tolerance is not none %}{{ fail("'per' and 'tolerance' cannot be combined") }}{% endif -%}
+SELECT {{ keys }}, wd_bucket AS bucket, COUNT(*) AS copies
+FROM (
+  SELECT {{ keys }}, CASE {% for b in buckets %}WHEN {{ b }} THEN {{ bucket_label(loop.index0) }} {% endfor %}END AS wd_bucket
+  FROM {{ table }}
+  {{ where() }}
+) wd_p
+GROUP BY {{ keys }}, wd_bucket
+HAVING COUNT(*) > 1
+ORDER BY COUNT(*) DESC, {{ keys }}, wd_bucket
+{%- elif tolerance is none -%}
 SELECT {{ keys }}, COUNT(*) AS copies
 FROM {{ table }}
 {{ where() }}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
 
@@ -52,11 +53,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return ExitCode.OK
-    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback by default
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, the traceback kept in a file
+        trace = traceback.format_exc()
         if os.environ.get("WATCHDOG_DEBUG"):
-            traceback.print_exc()
-        print(f"watchdog: internal error: {type(exc).__name__}: {exc} (set WATCHDOG_DEBUG=1 for details)", file=sys.stderr)
-        return ExitCode.PROBE_ERROR
+            print(trace, file=sys.stderr, end="")
+        kept = _keep_traceback(trace)
+        where = f"; traceback in {kept}" if kept else ""
+        print(f"watchdog: internal error (a bug in watchdog, please report it): {type(exc).__name__}: {exc}{where}",
+              file=sys.stderr)
+        return ExitCode.INTERNAL
+
+
+def _keep_traceback(trace: str) -> str | None:
+    """The traceback of an internal error, written where the user can attach it to a report."""
+    try:
+        handle, path = tempfile.mkstemp(prefix="watchdog-internal-error-", suffix=".log")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(trace)
+        return path
+    except OSError:
+        return None
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     VIOLATED = 1
     USAGE = 2
     PROBE_ERROR = 3
+    INTERNAL = 4  # a bug of watchdog's own: never mistaken for a database problem (3)
 
 
 @dataclass(frozen=True, order=True)

@@ -9,9 +9,6 @@ from watchdog.config import packs
 from watchdog.config.loader import load
 from watchdog.errors import ConfigError
 
-# Rules with the keys main is adding (group_by, expect_groups, min_population) cannot load before
-# they land: such packs' tests are expected to fail until then.
-NEEDS_GROUPS = pytest.mark.xfail(strict=True, reason="group_by / expect_groups / min_population are not on main yet")
 
 HEAD = """\
 version: 1
@@ -136,7 +133,6 @@ def test_validate_exits_2_without_a_traceback_for_a_bad_include(write_rules, cap
     assert "unknown pack 'nope'" in err and "Traceback" not in err
 
 
-@NEEDS_GROUPS
 @pytest.mark.parametrize("name", ["pg_cron", "celery"])
 def test_the_packs_with_grouped_rules_load(write_rules, name: str) -> None:
     rule_file = loaded(write_rules, f"include:\n  - pack: {name}\n    with: {{}}\nrules: []\n")

@@ -35,7 +35,7 @@ def test_demo_builds_every_incident_and_exits_1(tmp_path):
     for seed, rule in SEED_RULES.items():
         assert f"seed {seed}" in run.stdout
         assert re.search(rf"^{rule}\s+main\s+\w+\s+VIOLATED", run.stdout, re.MULTILINE), rule
-    assert "1 ok, 16 violated, 0 error" in run.stdout
+    assert "1 ok, 18 violated, 0 error" in run.stdout
     assert list(tmp_path.iterdir()) == []  # the temporary database is gone
 
 
@@ -64,7 +64,7 @@ def test_demo_finds_rules_yaml_like_the_other_commands(tmp_path):
 def test_demo_without_a_rule_file_at_hand_runs_the_example_the_package_carries(tmp_path):
     run = demo(cwd=tmp_path)
     assert run.returncode == 1, run.stderr
-    assert "1 ok, 16 violated, 0 error" in run.stdout
+    assert "1 ok, 18 violated, 0 error" in run.stdout
     assert EXAMPLE_RULES.read_text() == RULES.read_text()
     missing = demo(cwd=tmp_path, env={**os.environ, "WATCHDOG_CONFIG": str(tmp_path / "nope.yaml")})
     assert missing.returncode == 2 and "no such rule file" in missing.stderr  # an explicit choice is kept
@@ -74,7 +74,7 @@ def test_demo_json_keeps_stdout_for_the_report(tmp_path):
     run = demo("-c", str(RULES), "--format", "json", cwd=tmp_path)
     assert run.returncode == 1
     report = json.loads(run.stdout)
-    assert report["summary"] == {"ok": 1, "violated": 16, "error": 0}
+    assert report["summary"] == {"ok": 1, "violated": 18, "error": 0}
     assert "seed 004" in run.stderr
 
 
@@ -110,7 +110,7 @@ def test_demo_on_postgres(postgres_dsn, tmp_path):
         conn.execute("CREATE TABLE mine (x integer)")
     run = demo("-c", str(RULES), "--dsn", postgres_dsn, cwd=tmp_path)
     assert run.returncode == 1, run.stderr
-    assert "1 ok, 16 violated, 0 error" in run.stdout
+    assert "1 ok, 18 violated, 0 error" in run.stdout
     with psycopg.connect(postgres_dsn) as conn:
         tables = {r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")}
         assert tables == {t.name for t in TABLES} | {"mine"}

@@ -45,7 +45,7 @@ def test_demo_on_mariadb_runs_every_rule(mysql_dsn: str, tmp_path: Path):
     run = subprocess.run([sys.executable, "-m", "watchdog", "demo", "-c", str(RULES), "--dsn", mysql_dsn],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert run.returncode == 1, run.stderr
-    assert "1 ok, 16 violated, 0 error" in run.stdout
+    assert "1 ok, 18 violated, 0 error" in run.stdout
 
 
 def test_unreachable_mysql_is_one_line_without_the_password():

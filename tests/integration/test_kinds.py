@@ -50,11 +50,13 @@ CASES = {
       - {name: digest_ran_30s, check: absent, table: automation_runs, time_column: run_at_ms, time_unit: ms, within: 30s}
       - {name: started_short_lookback, check: absent, table: system_events, where: {event_type: reply_v2_scheduler_job_started}, time_column: created_at, within: 30m, lookback: 1h}
       - {name: never_logged, check: absent, table: system_events, where: {event_type: permit_rejected_invalid_pipeline_source}, time_column: created_at, within: 1h}
+      - {name: each_env_ran, check: absent, table: automation_runs, time_column: run_at_ms, time_unit: ms, within: 2m, group_by: [env], expect_groups: [production, staging, canary]}
     """, {
         "digest_ran_ms": {"status": "ok", "value": 60},
         "digest_ran_30s": {"violations": 1, "value": 60},
         "started_short_lookback": {"violations": 1, "value": None, "samples": []},
         "never_logged": {"violations": 1, "value": None},
+        "each_env_ran": {"violations": 1, "samples": [{"env": "canary", "missing": True}]},
     }),
     "allowlist": (ALL, """
       - {name: reason_strict, check: allowlist, table: post_attempts, column: reason_code, allowed: [invalid_pipeline_source]}
@@ -84,19 +86,28 @@ CASES = {
       - {name: too_few_jobs, check: ratio, table: batch_jobs, where: {status: [completed, failed, cancelled]}, failed: {status: [failed, cancelled]}, max: 0.1, min_total: 40}
       - {name: last_6h, check: ratio, table: batch_jobs, failed: {status: {not_in: [completed, running]}}, time_column: started_at, window: 6h, max: 0.1}
       - {name: nothing, check: ratio, table: batch_jobs, failed: {status: failed}, where: {org_id: none}, max: 0}
+      - {name: per_org, check: ratio, table: batch_jobs, where: {org_id: [org-0, org-4]}, failed: {status: [failed, cancelled]}, max: 0.1, group_by: [org_id], expect_groups: [org-0, org-4, org-9]}
     """, {
         "too_few_jobs": {"status": "ok", "value": 6 / 37},
         "last_6h": {"violations": 1, "value": 2 / 14, "samples": [{"failed": 2, "total": 14}]},
         "nothing": {"status": "ok", "value": None},
+        # org-0 had one of its 6 jobs cancelled; org-4 none failed; org-9 ran nothing at all
+        "per_org": {"violations": 2, "value": 2, "samples": [
+            {"org_id": "org-0", "value": 1 / 6, "failed": 1, "total": 6}, {"org_id": "org-9", "value": None, "missing": True}]},
     }),
     "count": (ALL, """
       - {name: started_1h, check: count, table: system_events, time_column: created_at, window: 1h, expect: ">= 1"}
       - {name: started_6h, check: count, table: system_events, time_column: created_at, window: 6h, expect: ">= 1"}
       - {name: staging_runs_zero, check: count, table: automation_runs, where: {env: staging}, expect: "== 0"}
+      - {name: permits_per_source, check: count, table: post_attempts, where: {decision_type: reply}, time_column: created_at, window: 30m, expect: ">= 1", group_by: [pipeline_source], expect_groups: [reply_v2_scheduler]}
+      - {name: runs_per_env, check: count, table: automation_runs, group_by: [env, status], expect: "<= 4", samples: 1}
     """, {
         "started_1h": {"violations": 1, "value": 0},
         "started_6h": {"status": "ok", "value": 8},
         "staging_runs_zero": {"violations": 1, "value": 3},
+        # the silent hour: only tiered_scheduler filed a reply permit in the last 30 minutes
+        "permits_per_source": {"violations": 1, "samples": [{"pipeline_source": "reply_v2_scheduler", "missing": True}]},
+        "runs_per_env": {"violations": 1, "samples": [{"env": "production", "status": "success"}]},
     }),
     "sql": (ALL, """
       - name: cron_entries

@@ -22,24 +22,39 @@ def check(dsn: str, capsys: pytest.CaptureFixture[str], *args: str, path: Path =
     return {r["rule"]: r for r in json.loads(capsys.readouterr().out)["results"]}
 
 
-@pytest.mark.parametrize("now, missed, duplicate", [
+@pytest.mark.parametrize("now, missed, duplicate, outside", [
     # Autumn: New York leaves EDT on Sunday Nov 1. Oct 31 (EDT) has no run; on Nov 2 (EST) the EDT entry
     # (07:00 UTC = 02:00 EST) ran it too: a second run in Nov 1's slot, which began at 08:00 UTC.
-    (datetime(2026, 11, 4, 12, tzinfo=timezone.utc), "2026-10-31T03:00:00-04:00", "2026-11-01T03:00:00-05:00"),
+    (datetime(2026, 11, 4, 12, tzinfo=timezone.utc), "2026-10-31T03:00:00-04:00", "2026-11-01T03:00:00-05:00", 1),
     # Spring: New York enters EDT on Sunday Mar 8. Mar 7 (EST) has no run; on Mar 9 (EDT) both entries
     # (03:00 and 04:00 EDT) ran it, both in Mar 9's own slot.
-    (datetime(2026, 3, 11, 12, tzinfo=timezone.utc), "2026-03-07T03:00:00-05:00", "2026-03-09T03:00:00-04:00"),
+    (datetime(2026, 3, 11, 12, tzinfo=timezone.utc), "2026-03-07T03:00:00-05:00", "2026-03-09T03:00:00-04:00", 0),
 ])
-def test_daily_batch_once_per_new_york_date_across_daylight_saving(dsn, capsys, now, missed, duplicate):
+def test_daily_batch_once_per_new_york_date_across_daylight_saving(dsn, capsys, now, missed, duplicate, outside):
     with freeze_time(now):
         load(dsn, dataset(now, ["003"]))
         result = check(dsn, capsys, "--rule", "daily_batch_schedule")["daily_batch_schedule"]
     assert (result["status"], result["violations"]) == ("violated", 2), result
     assert [(s["problem"], s["fire_local"]) for s in result["samples"]] == [("missed", missed), ("duplicate", duplicate)]
     with freeze_time(now):
+        counted = check(dsn, capsys, "--rule", "daily_batch_once_per_date", "--rule", "daily_batch_outside_window")
+    per_date = counted["daily_batch_once_per_date"]
+    # the date with no run, and the date both entries ran it (a local day, wherever daylight saving put it)
+    assert [(s["bucket"], s["value"]) for s in per_date["samples"]] == [(missed[:10], 0), (_second_run_date(now), 2)]
+    # in winter the EDT entry's 07:00 UTC is 02:00 EST, outside 03:00-06:00; in summer both are inside
+    assert counted["daily_batch_outside_window"]["value"] == outside
+    with freeze_time(now):
         load(dsn, dataset(now, []))
         healthy = check(dsn, capsys, "--rule", "daily_batch_schedule")["daily_batch_schedule"]
     assert (healthy["status"], healthy["error"]) == ("ok", None), healthy  # 03:00 local is 07:00 UTC, then 08:00 UTC
+
+
+def _second_run_date(now: datetime) -> str:
+    """The New York date two days before `now`'s, when the incident's two entries both ran the batch."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    return (now.astimezone(ZoneInfo("America/New_York")).date() - timedelta(days=2)).isoformat()
 
 
 PER_JOB = """

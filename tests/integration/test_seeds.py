@@ -65,6 +65,11 @@ INCIDENTS = {
             {"problem": "missed", "fire_utc": "2026-01-31T08:00:00+00:00", "fire_local": "2026-01-31T03:00:00-05:00"},
             {"problem": "duplicate", "fire_local": "2026-02-01T03:00:00-05:00", "runs": 2,
              "started": ["2026-02-01T08:00:20+00:00", "2026-02-02T07:00:20+00:00"]}]},
+        # the same two dates as local New York days: none, and two completed batches; the EDT entry's run
+        # at 07:00 UTC (02:00 EST) started outside 03:00-06:00 ET
+        "daily_batch_once_per_date": {"violations": 2, "samples": [
+            {"bucket": "2026-01-31", "value": 0, "start": "2026-01-31T05:00:00+00:00"}, {"bucket": "2026-02-02", "value": 2}]},
+        "daily_batch_outside_window": {"violations": 1, "value": 1},
         "cron_duplicate_entries": {"violations": 1, "samples": [{"schedule": "0 5 * * *", "command": TRIGGER, "copies": 2}]},
         "cron_overlapping_schedules": {"violations": 2, "samples": [
             {"command": RECONCILER, "entries": 2}, {"command": TRIGGER, "entries": 2}]},
@@ -125,5 +130,5 @@ def test_proof_tag_selects_the_post_deploy_queries(replay, check):
     replay(["001"])
     code, results = check("--tag", "proof")
     assert code == 1
-    assert sorted(results) == ["proof_no_invalid_source_rejections", "proof_permits_created", "proof_permits_used",
-                               "proof_scheduler_started"]
+    assert sorted(results) == ["daily_batch_once_per_date", "proof_no_invalid_source_rejections", "proof_permits_created",
+                               "proof_permits_used", "proof_scheduler_started"]

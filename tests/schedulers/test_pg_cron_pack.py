@@ -15,9 +15,7 @@ from tests.conftest import _throwaway_cluster
 from tests.pack_rules import as_role, evaluate_pack, sample_values
 from watchdog.results.model import Result
 
-# The pack's rules use group_by, expect_groups and min_population, which main is adding.
-pytestmark = [pytest.mark.schedulers, pytest.mark.postgres,
-              pytest.mark.xfail(strict=True, reason="group_by / expect_groups / min_population are not on main yet: the pg_cron pack does not load")]
+pytestmark = [pytest.mark.schedulers, pytest.mark.postgres]
 waits_for_runs = pytest.mark.pg_cron_runs
 
 

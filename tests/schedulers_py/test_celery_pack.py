@@ -17,8 +17,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The ``noload`` loader strategy is deprecated"),
 ]
 
-# The pack's task_failing rule uses group_by, which main is adding: until it lands the pack does not load.
-NEEDS_GROUPS = pytest.mark.xfail(strict=True, reason="group_by is not on main yet: the celery pack does not load")
 FINISHED = "SELECT count(*) AS n FROM django_celery_results_taskresult WHERE task_id = ANY(%s) AND status IN ('SUCCESS', 'FAILURE')"
 
 
@@ -27,7 +25,6 @@ def pack_rule(dsn: str, folder: Path, name: str, params: dict[str, str] | None =
     return evaluate_pack(folder, dsn, "celery", params, rules)[f"celery_{name}"]
 
 
-@NEEDS_GROUPS
 def test_task_failing_names_the_task_whose_runs_fail(scheduler_db: SchedulerDb, celery_worker: Proc, readonly_role: str,
                                                      tmp_path: Path) -> None:
     from wdcelery.tasks import charge, heartbeat
@@ -43,7 +40,6 @@ def test_task_failing_names_the_task_whose_runs_fail(scheduler_db: SchedulerDb, 
     assert result.status == "violated" and sample_values(result, "task_name") == ["wd.charge"]
 
 
-@NEEDS_GROUPS
 def test_task_started_too_long_names_the_task_whose_worker_was_killed(scheduler_db: SchedulerDb, celery_env: dict[str, str],
                                                                       processes: Processes, readonly_role: str, tmp_path: Path) -> None:
     from wdcelery.tasks import export
@@ -63,7 +59,6 @@ def test_task_started_too_long_names_the_task_whose_worker_was_killed(scheduler_
     assert sample_values(result, "task_id") == [task_id] and sample_values(result, "task_name") == ["wd.export"]
 
 
-@NEEDS_GROUPS
 def test_beat_late_names_the_periodic_task_once_beat_is_killed(scheduler_db: SchedulerDb, celery_env: dict[str, str],
                                                                celery_worker: Proc, processes: Processes, readonly_role: str,
                                                                tmp_path: Path) -> None:

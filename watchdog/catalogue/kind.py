@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from watchdog.validation.fields import FIELD_TYPES, Ctx, Field, Invalid, Obj, Raw, Sql, check_mapping
-from watchdog.model.keys import DATA_KEYS
+from watchdog.model.keys import DATA_KEYS, TABLE_KEYS
 from watchdog.validation.yamlsource import Node, parse
 from watchdog.errors import Location, Problem
 
@@ -37,6 +37,14 @@ class CheckKind:
     def takes_raw_sql(self) -> bool:
         """User-written SQL reaches the database through this kind (a user kind, or a `sql` parameter)."""
         return not self.builtin or any(isinstance(f, Sql) for f in self.params.values())
+
+    @property
+    def unused_keys(self) -> frozenset[str]:
+        """Common rule keys this kind has no use for (a rule giving one is told so)."""
+        unused = set(DATA_KEYS).difference(self.uses)
+        if "table" not in self.uses:
+            unused.update(TABLE_KEYS)
+        return frozenset(unused)
 
     @property
     def judged_by_expect(self) -> bool:

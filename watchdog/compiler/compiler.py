@@ -56,7 +56,7 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
     """The probe for `rule`; raises TemplateFailure when the template rejects the parameters."""
     ctx = SqlContext(rule, kind, dialect)
     body = render(ctx)
-    batchable = kind.batch and rule.table is not None
+    batchable = kind.batch and rule.table is not None and not rule.group_by and rule.per is None
     if batchable and ctx.recorded is None:
         raise TemplateFailure(f"template {kind.template_path.name}: a 'batch: true' kind must call where()")
     conditions = tuple(ctx.recorded or ())
@@ -66,12 +66,17 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
         body = _count_and_samples(ctx, body, rule.samples)
     elif kind.shape == "rows":
         body = _window_count(ctx, body, rule.samples)
+    population_sql = None
+    if rule.min_population is not None and rule.table is not None:
+        population_sql = (f"SELECT COUNT(*) AS wd_population FROM {dialect.quote(rule.table)} "
+                          f"{ctx.sql.where_clause(ctx.rule_conditions())}")
     joined = [p for cond in conditions for p in cond.walk() if isinstance(p, Missing)]
     relations = {CHILD: joined[0].table} if joined else {}
     return Probe(
         rule=rule, kind=kind, dialect=dialect, sql=finish(dialect, body), params=dict(ctx.params), shape=kind.shape,
         sampled=kind.shape == "rows" and rule.samples > 0, guarded=kind.takes_raw_sql or rule.where_sql is not None,
         conditions=conditions, samples_sql=finish(dialect, samples_sql) if samples_sql else None, relations=relations,
+        population_sql=finish(dialect, population_sql) if population_sql else None,
     )
 
 

@@ -14,12 +14,13 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
+from watchdog.compiler.frames import Edge, per_frame, window_frame
 from watchdog.compiler.params import SENTINEL, Params
 from watchdog.compiler.sqltext import ConditionSql
 from watchdog.config.model import Rule
 from watchdog.dialects import Dialect
 from watchdog.model.conditions import (
-    AllOf, AnyOf, Col, Compare, Cutoff, In, IsNull, Missing, Predicate, Raw, on_relation,
+    AllOf, AnyOf, Col, Compare, Cutoff, In, InIntervals, IsNull, Missing, Predicate, Raw, on_relation,
 )
 from watchdog.model.values import ColumnPair, Record
 from watchdog.validation.fields import Field, Identifier, Identifiers, JoinOn, Obj
@@ -128,9 +129,30 @@ class SqlContext:
         rule = self.rule
         if rule.window is not None and "window" in self.kind.uses and rule.time_column:
             parts.append(Cutoff(Col(rule.time_column), ">=", float(rule.window), rule.time_unit))
+        if rule.local_window is not None and "local_window" in self.kind.uses and rule.time_column and rule.window:
+            frame = window_frame(rule.window, rule.local_window)
+            parts.append(InIntervals(Col(rule.time_column), frame, rule.time_unit, negated=True))
         if rule.where_sql and "where_sql" in self.kind.uses:
             parts.append(Raw(rule.where_sql))
         return parts
+
+    def per_buckets(self) -> list[str]:
+        """With `per`, one condition per bucket of the window (`t >= start AND t < end`, bound at each
+        evaluation): a template counts each (count_where) or names each row's bucket."""
+        rule = self.rule
+        if rule.per is None or rule.window is None or rule.time_column is None:
+            return []
+        frame, column = per_frame(rule.window, rule.per, rule.timezone), self.dialect.quote_part(rule.time_column)
+        return [f"{column} >= {self.binder.bind(Edge(frame, i, 'start', rule.time_unit))} AND "
+                f"{column} < {self.binder.bind(Edge(frame, i, 'end', rule.time_unit))}" for i in range(frame.slots)]
+
+    def bucket_label(self, index: int) -> str:
+        """The label of bucket `index` at this evaluation (a date, a week, an hour), bound."""
+        rule = self.rule
+        return self.binder.bind(Edge(per_frame(rule.window or 0, rule.per or "day", rule.timezone), index, "label", rule.time_unit))
+
+    def count_where(self, predicate: str) -> str:
+        return self.dialect.count_where(predicate)
 
     def where(self, *extra: Predicate | str) -> str:
         """WHERE with the kind's conditions and the rule's own; the conditions are kept as data."""
@@ -163,7 +185,8 @@ class SqlContext:
         rule, quote = self.rule, self.dialect
         helpers = ("bind", "bind_list", "cutoff", "now", "age", "seconds_between", "before", "since",
                    "is_null", "not_null", "one_of", "not_in", "equals", "any_of", "all_of", "missing",
-                   "conditions", "where", "rule_filter", "joined", "ident", "raw", "fail")
+                   "conditions", "where", "rule_filter", "joined", "ident", "per_buckets", "bucket_label", "count_where",
+                   "raw", "fail")
         params = quote_params(self.kind.params, rule.params, self.dialect)
         clash = sorted(set(params) & set(helpers))
         if clash:
@@ -174,6 +197,8 @@ class SqlContext:
             "time_column": Quoted(quote.quote_part(rule.time_column), rule.time_column) if rule.time_column else None,
             "time_unit": rule.time_unit,
             "window": rule.window,
+            "timezone": rule.timezone,
+            "group_by": [Quoted(quote.quote_part(c), c) for c in rule.group_by],
             **params,
             **{name: getattr(self, name) for name in helpers},
         }

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
+from watchdog.compiler.frames import Edge
 from watchdog.config.model import Rule
 from watchdog.dialects import Dialect
 from watchdog.model.conditions import Predicate
@@ -37,7 +38,8 @@ class Probe:
     where_sql and the kind's own cutoffs): the batch query and the index advice are made from
     them. `samples_sql` fetches only the sample rows, for a batch member found violated (its count
     is known already). `relations` maps the aliases the SQL uses to their tables, so a plan that
-    names an alias is read right."""
+    names an alias is read right. `population_sql` counts the rows the rule's own filter matches
+    (with `min_population`): fewer is an error, not a pass."""
 
     rule: Rule
     kind: CheckKind
@@ -50,11 +52,13 @@ class Probe:
     conditions: tuple[Predicate, ...] = ()
     samples_sql: str | None = None
     relations: Mapping[str, str] = field(default_factory=dict)
+    population_sql: str | None = None
 
     @property
     def batchable(self) -> bool:
         """Its violations are the rows of its table matching its conditions: it can share a scan."""
-        return self.kind.batch and self.rule.table is not None
+        rule = self.rule
+        return self.kind.batch and rule.table is not None and not rule.group_by and rule.per is None
 
     def bind(self, now: datetime) -> dict[str, Any]:
         """Concrete parameter values for an evaluation at `now`."""
@@ -62,7 +66,14 @@ class Probe:
 
 
 def bind_params(params: Mapping[str, Any], dialect: Dialect, now: datetime) -> dict[str, Any]:
-    return {
-        key: dialect.time_value(now - value.delta, value.unit) if type(value) is TimeRef else value
-        for key, value in params.items()
-    }
+    """Time cutoffs bound to now - offset, frame edges (per buckets, local windows) to now's intervals."""
+    out = {}
+    for key, value in params.items():
+        kind = type(value)
+        if kind is TimeRef:
+            out[key] = dialect.time_value(now - value.delta, value.unit)
+        elif kind is Edge:
+            out[key] = value.resolve(now, dialect.time_value)
+        else:
+            out[key] = value
+    return out

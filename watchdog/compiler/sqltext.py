@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from watchdog.dialects import Dialect
-from watchdog.model.conditions import AllOf, AnyOf, Col, Compare, Cutoff, In, IsNull, Missing, Predicate, Raw
+from watchdog.compiler.frames import Edge
+from watchdog.model.conditions import AllOf, AnyOf, Col, Compare, Cutoff, In, InIntervals, IsNull, Missing, Predicate, Raw
 
 _SQL_OPS = {"=": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 
@@ -49,6 +50,12 @@ class ConditionSql:
             return f"{self.column(cond.column, qualify)} IS {'NOT ' if cond.negated else ''}NULL"
         if isinstance(cond, Cutoff):
             return f"{self.column(cond.column, qualify)} {cond.op} {self.binder.cutoff(cond.age, cond.unit)}"
+        if isinstance(cond, InIntervals):
+            column = self.column(cond.column, qualify)
+            arms = " OR ".join(f"({column} >= {self.binder.bind(Edge(cond.frame, i, 'start', cond.unit))} AND "
+                               f"{column} < {self.binder.bind(Edge(cond.frame, i, 'end', cond.unit))})"
+                               for i in range(cond.frame.slots))
+            return f"{'NOT ' if cond.negated else ''}({arms})"
         if isinstance(cond, Raw):
             return f"({cond.sql})"
         if isinstance(cond, AnyOf):

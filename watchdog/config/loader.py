@@ -17,7 +17,6 @@ from watchdog.validation.envexpand import references
 from watchdog.validation.fields import Ctx, Field, unknown_key_message, check_mapping
 from watchdog.config.model import Rule, RuleFile, Target
 from watchdog.config.packs import expand_includes
-from watchdog.model.keys import DATA_KEYS
 from watchdog.model.values import Record
 from watchdog.config.spec import DEFAULTS, common_rule_fields, top_fields
 from watchdog.validation.yamlsource import Node, parse
@@ -163,6 +162,9 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
             ctx.add(item.loc, f"check '{kind.name}' needs '{key}'")
     if "window" in item.value and "time_column" not in item.value and merged.get("time_column") is None:
         ctx.add(item.value["window"].key_loc, "'window' needs 'time_column'")
+    for key in ("per", "local_window"):  # both cut the window into local-time pieces
+        if key in item.value and merged.get("window") is None:
+            ctx.add(item.value[key].key_loc, f"'{key}' needs 'window' (and 'time_column')")
     target = merged.get("target") or _default_target(targets)
     if target is None:
         ctx.add(item.loc, f"no 'target' given and the file has several: {', '.join(sorted(targets))}")
@@ -176,7 +178,10 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
         params=Record({k: merged.get(k) for k in kind.params}),
         table=merged.get("table"), where=tuple(merged.get("where") or ()), where_sql=merged.get("where_sql"),
         time_column=merged.get("time_column"), time_unit=merged["time_unit"],
-        window=merged.get("window"), interval=merged["interval"], for_seconds=merged["for"],
+        window=merged.get("window"), timezone=merged.get("timezone"), group_by=tuple(merged.get("group_by") or ()),
+        expect_groups=merged.get("expect_groups"), per=merged.get("per"), local_window=merged.get("local_window"),
+        min_population=merged.get("min_population"),
+        interval=merged["interval"], for_seconds=merged["for"],
         severity=merged["severity"], labels=merged.get("labels") or {}, summary=merged.get("summary"),
         description=merged.get("description"), runbook_url=merged.get("runbook_url"),
         samples=merged["samples"], tags=tuple(merged.get("tags") or ()), enabled=merged["enabled"],
@@ -189,7 +194,7 @@ def _without_unused(item: Node, kind: CheckKind | None, ctx: Ctx) -> Node:
     """`item` less the common keys its kind has no use for, each reported as such, not as unknown."""
     if kind is None:
         return item
-    unused = set(DATA_KEYS).difference(kind.uses)
+    unused = kind.unused_keys
     for key in unused.intersection(item.value):
         ctx.add(item.value[key].key_loc, f"check '{kind.name}' does not use '{key}'")
     return Node({k: v for k, v in item.value.items() if k not in unused}, item.loc, item.key_loc)
@@ -206,8 +211,7 @@ def _fields_for(kind: CheckKind | None) -> dict[str, Field]:
     common = common_rule_fields()
     if kind is None:
         return common
-    dropped = set(DATA_KEYS) - set(kind.uses)
-    fields = {k: f for k, f in common.items() if k not in dropped}
+    fields = {k: f for k, f in common.items() if k not in kind.unused_keys}
     fields.update(kind.params)
     return fields
 

@@ -40,6 +40,12 @@ class Rule:
     time_column: str | None = None
     time_unit: str = DEFAULTS["time_unit"]
     window: float | None = None
+    timezone: str | None = None
+    group_by: tuple[str, ...] = ()
+    expect_groups: tuple[tuple[Any, ...], ...] | None = None
+    per: str | None = None
+    local_window: Mapping[str, Any] | None = None
+    min_population: int | None = None
     interval: float = DEFAULTS["interval"]
     for_seconds: float = DEFAULTS["for"]
     severity: str = DEFAULTS["severity"]

@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchdog.model.values import TableSource
+from watchdog.schedules.calendar import PERIODS
 from watchdog.validation.fields import (
-    Bool, Ctx, Duration, Enum, Field, Filter, Identifier, Int, Invalid, MapOf, Obj, Raw, Str, StrList, StrMap, Template,
+    Bool, Ctx, Duration, Enum, Field, Filter, GroupValues, Identifier, Identifiers, Int, Invalid, MapOf, Obj, Raw, Str,
+    StrList, StrMap, Template, TimeZoneField,
 )
 from watchdog.validation.yamlsource import Node
 
@@ -91,6 +93,15 @@ def common_rule_fields() -> dict[str, Field]:
         "time_column": Identifier(doc="The column windows and ages are measured on."),
         "time_unit": Enum(choices=TIME_UNITS, default=DEFAULTS["time_unit"], doc="How time columns are stored: timestamp, epoch s or epoch ms."),
         "window": Duration(doc="Only rows whose time_column is within this window count."),
+        "timezone": TimeZoneField(doc="IANA time zone of `per` buckets and of a declared cron schedule (default UTC)."),
+        "group_by": Identifiers(doc="Judge each group of these columns alone (count, ratio, absent)."),
+        "expect_groups": GroupValues(doc="Groups that must be present: a missing one is a violation, not silence."),
+        "per": Enum(choices=PERIODS, doc="Judge each local hour, day or week (in `timezone`) of the window alone."),
+        "local_window": Obj(doc="A matching row whose time falls outside this local time of day is a violation.", fields={
+            "from": Str(required=True, doc="HH:MM"), "to": Str(required=True, doc="HH:MM (before `from`: the window spans midnight)"),
+            "timezone": TimeZoneField(default="UTC")}),
+        "min_population": Int(minimum=1, doc="Fewer rows matching `where` than this is an error, not a pass "
+                                              "(a rule that sees nothing, e.g. hidden by row-level security, must not hold)."),
         **schedule_fields(),
         "summary": Template(doc="jinja2 one-liner for alerts; sees the rule and its result."),
         "description": Template(doc="jinja2 text for alerts."),

@@ -96,7 +96,35 @@ def _with_samples(conn: Connection, probe: Probe, verdict: Verdict, target: Targ
 def run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secrets: Iterable[str] = (),
              on_split: Callable[[Unit, str], None] | None = None) -> Results:
     """The results of a unit's probes, keyed by id(probe); a batch failing with an SQL error is
-    split (reported through `on_split`) and its members run one by one."""
+    split (reported through `on_split`) and its members run one by one. A rule with
+    `min_population` that sees fewer rows gets an error instead of its verdict."""
+    results = _run_unit(conn, unit, target, clock, secrets, on_split)
+    for probe in unit.probes:
+        if probe.population_sql and results[id(probe)].status != "error":
+            results[id(probe)] = _vacuity(conn, probe, results[id(probe)], target, clock, secrets)
+    return results
+
+
+def _vacuity(conn: Connection, probe: Probe, result: Result, target: Target, clock: Clock,
+             secrets: Iterable[str]) -> Result:
+    """The verdict, or an error when the rule judged fewer rows than its min_population."""
+    now = clock()
+    try:
+        rows = conn.query(probe.population_sql or "", probe.bind(now), timeout_of((probe,), target), probe.guarded)
+    except ProbeFailure as exc:
+        if exc.kind == "connection":
+            raise
+        return error_result(probe, scrub(f"population: {exc}", secrets), now, result.duration_seconds)
+    population, wanted = int(rows[0]["wd_population"] or 0), probe.rule.min_population or 0
+    if population >= wanted:
+        return result
+    return error_result(probe, f"the rule sees {population} matching row{'s' if population != 1 else ''}, fewer than its "
+                               f"min_population {wanted}: it cannot hold on what it does not see (missing grants, "
+                               f"row-level security, a wrong table or filter?)", now, result.duration_seconds)
+
+
+def _run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secrets: Iterable[str],
+              on_split: Callable[[Unit, str], None] | None) -> Results:
     batch = unit.batch
     if batch is not None:
         try:

@@ -75,6 +75,16 @@ class Cutoff(Predicate):
 
 
 @dataclass(frozen=True)
+class InIntervals(Predicate):
+    """`column` within one of a frame's intervals (bound at each evaluation); `negated`: outside all."""
+
+    column: Col
+    frame: Any
+    unit: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
 class Raw(Predicate):
     """Trusted SQL text from the rule file's `where_sql` or a kind's template, pasted as written."""
 

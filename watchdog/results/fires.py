@@ -46,7 +46,7 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
-def judge_schedule(params: Record, unit: str, rows: Sequence[dict[str, Any]], now: datetime,
+def judge_schedule(params: Record, unit: str, timezone: str | None, rows: Sequence[dict[str, Any]], now: datetime,
                    samples: int) -> tuple[int, tuple[dict[str, Any], ...]]:
     """(fires in breach, sample rows describing the first `samples` of them)."""
     if len(rows) > params["max_runs"]:
@@ -56,7 +56,7 @@ def judge_schedule(params: Record, unit: str, rows: Sequence[dict[str, Any]], no
                     params["at_most"])
     start = now - timedelta(seconds=params["lookback"])
     breaches: list[tuple[_Job, Breach | str]] = []
-    for job in _jobs(params, unit, rows):
+    for job in _jobs(params, unit, timezone, rows):
         try:
             zone = _zone(job.zone or "UTC")
         except (ZoneInfoNotFoundError, ValueError):
@@ -74,9 +74,9 @@ def judge_schedule(params: Record, unit: str, rows: Sequence[dict[str, Any]], no
     return len(breaches), tuple(_sample(job, b, "jobs" in params and params["jobs"] is not None) for job, b in breaches[:samples])
 
 
-def _jobs(params: Record, unit: str, rows: Sequence[dict[str, Any]]) -> list[_Job]:
+def _jobs(params: Record, unit: str, timezone: str | None, rows: Sequence[dict[str, Any]]) -> list[_Job]:
     if params["jobs"] is None:
-        job = _Job(None, params["cron"], params["timezone"])
+        job = _Job(None, params["cron"], timezone)
         job.runs = [Run(_instant(r, "wd_start", unit), _instant(r, "wd_finish", unit)) for r in rows]  # type: ignore[arg-type]
         return [job]
     fixed_zone = params["jobs"]["timezone"]

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from watchdog.compiler.frames import per_frame
 from watchdog.compiler.probe import Probe
 from watchdog.model.values import Expectation
 from watchdog.results.fires import ScheduleShapeError, judge_schedule
@@ -37,10 +38,15 @@ def judge(probe: Probe, rows: list[dict[str, Any]], now: datetime) -> Verdict:
         return _rows(rows, expect)
     if probe.shape == "schedule":
         try:
-            count, samples = judge_schedule(probe.rule.params, probe.rule.time_unit, rows, now, probe.rule.samples)
+            count, samples = judge_schedule(probe.rule.params, probe.rule.time_unit, probe.rule.timezone, rows, now,
+                                            probe.rule.samples)
         except ScheduleShapeError as exc:
             raise ShapeError(str(exc)) from None
         return Verdict(count > 0, count, float(count), samples)
+    if probe.rule.per is not None and probe.kind.shape == "aggregate":
+        return _per_bucket(probe, rows, now, expect)
+    if probe.rule.group_by:
+        return _grouped(rows, expect, probe.rule.group_by, probe.rule.expect_groups, probe.rule.samples)
     return _aggregate(rows, expect)
 
 
@@ -69,7 +75,43 @@ def _rows(rows: list[dict[str, Any]], expect: Expectation | None) -> Verdict:
     return Verdict(violated, int(violated), value, samples if violated else ())
 
 
-def _aggregate(rows: list[dict[str, Any]], expect: Expectation | None) -> Verdict:
+def _per_bucket(probe: Probe, rows: list[dict[str, Any]], now: datetime, expect: Expectation | None) -> Verdict:
+    """Each local bucket that lies wholly inside the window judged alone (the one under way, and one
+    cut by the window's start, would be judged on part of their rows)."""
+    rule = probe.rule
+    if len(rows) != 1:
+        raise ShapeError(f"a per-bucket probe must return one row (got {len(rows)})")
+    start = now - timedelta(seconds=rule.window or 0)
+    frame = per_frame(rule.window or 0, rule.per or "day", rule.timezone)
+    breaches = []
+    for index, bucket in enumerate(frame.intervals(now)):
+        if bucket.start < start or bucket.end > now or bucket.start >= bucket.end:
+            continue
+        count = _number(rows[0].get(f"wd_b{index}")) or 0.0
+        if expect is not None and not expect.holds(count):
+            breaches.append({"bucket": bucket.label, "start": bucket.start.isoformat(), "end": bucket.end.isoformat(),
+                             "value": int(count)})
+    return Verdict(bool(breaches), len(breaches), float(len(breaches)), tuple(breaches[:rule.samples]))
+
+
+def _grouped(rows: list[dict[str, Any]], expect: Expectation | None, group_by: tuple[str, ...],
+             expected: tuple[tuple[Any, ...], ...] | None, samples: int) -> Verdict:
+    """Each group (one row) judged alone; a group in `expect_groups` with no row is in breach too:
+    a job that disappears is a violation, not silence. `value` is the number of groups in breach."""
+    breaches: list[dict[str, Any]] = []
+    seen: set[tuple[str, ...]] = set()
+    for row in rows:
+        verdict = _aggregate([row], expect, keep=group_by)
+        seen.add(tuple(str(row.get(c)) for c in group_by))
+        if verdict.violated:
+            breaches.append(verdict.samples[0] if verdict.samples else {c: row.get(c) for c in group_by})
+    for group in expected or ():
+        if tuple(str(v) for v in group) not in seen:
+            breaches.append({**dict(zip(group_by, group)), "value": None, "missing": True})
+    return Verdict(bool(breaches), len(breaches), float(len(breaches)), tuple(breaches[:samples]))
+
+
+def _aggregate(rows: list[dict[str, Any]], expect: Expectation | None, keep: tuple[str, ...] = ()) -> Verdict:
     if len(rows) != 1 or "value" not in rows[0]:
         raise ShapeError(f"an aggregate probe must return one row with a 'value' column (got {len(rows)} rows)")
     row = rows[0]
@@ -81,4 +123,6 @@ def _aggregate(rows: list[dict[str, Any]], expect: Expectation | None) -> Verdic
     else:
         raise ShapeError("an aggregate probe needs a 'violated' column or an 'expect' parameter")
     details = {k: v for k, v in row.items() if k not in ("value", "violated")}
+    if keep:  # a group's sample shows its columns first, then its value
+        details = {**{k: row.get(k) for k in keep}, "value": row["value"], **{k: v for k, v in details.items() if k not in keep}}
     return Verdict(violated, int(violated), value, (details,) if violated and details else ())

@@ -516,6 +516,25 @@ def object_schema(fields: Mapping[str, Field]) -> dict[str, Any]:
 
 
 @dataclass
+class GroupValues(Field):
+    """`expect_groups`: the groups that must be present, as values (one group column) or lists of
+    values (several, in `group_by` order)."""
+
+    def convert(self, node: Node, ctx: Ctx) -> tuple[tuple[Any, ...], ...]:
+        if not node.is_list:
+            raise Invalid(f"expected a list of groups, got {_type_name(node.value)}")
+        groups = []
+        for item in node.value:
+            values = _items(item.value, SCALAR_TYPES, "a plain value") if item.is_list else _items([item], SCALAR_TYPES, "a plain value")
+            groups.append(tuple(values))
+        return tuple(groups)
+
+    def schema(self) -> dict[str, Any]:
+        scalar = {"type": ["string", "number", "boolean"]}
+        return {"type": "array", "items": {"anyOf": [scalar, {"type": "array", "items": scalar}]}}
+
+
+@dataclass
 class CronField(Str):
     """A schedule as crontab and pg_cron write it (`0 3 * * 1-5`, `@daily`, `30 seconds`)."""
 
