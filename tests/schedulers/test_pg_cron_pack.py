@@ -13,6 +13,7 @@ from schedulers.pg_cron import PgCron
 from schedulers.polling import wait_until
 from tests.conftest import _throwaway_cluster
 from tests.pack_rules import as_role, evaluate_pack, sample_values
+from watchdog.cli import main
 from watchdog.results.model import Result
 
 pytestmark = [pytest.mark.schedulers, pytest.mark.postgres]
@@ -34,12 +35,20 @@ def test_job_duplicated_finds_one_command_scheduled_as_star_and_as_step(pg_cron_
 
 
 def test_a_reader_hidden_by_row_level_security_gets_errors_not_passes(pg_cron_server: PgCron, pg_cron_jobs: dict[str, int],
-                                                                      tmp_path: Path) -> None:
+                                                                      tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     pg_cron_server.create_reader("wd_pack_reader")
     results = pack(pg_cron_server, tmp_path, {"required_jobs": ["healthy"]}, user="wd_pack_reader")
     for name in ("pg_cron_job_duplicated", "pg_cron_job_absent"):
         assert results[name].status == "error", name
         assert "population" in (results[name].error or ""), results[name].error
+    # `watchdog doctor` says why, before anything is trusted.
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(f"version: 1\ntargets:\n  main: {{dsn: '{as_role(pg_cron_server.dsn, user='wd_pack_reader')}'}}\n"
+                     "include:\n  - pack: pg_cron\nrules: []\n")
+    assert main(["doctor", "-c", str(rules)]) == 2
+    out = capsys.readouterr().out
+    assert ("rule 'pg_cron_job_duplicated': problem: row-level security on cron.job hides every row from role 'wd_pack_reader'"
+            in out)
 
 
 def test_job_absent_names_the_required_jobs_missing_or_inactive(pg_cron_server: PgCron, pg_cron_jobs: dict[str, int], tmp_path: Path) -> None:
