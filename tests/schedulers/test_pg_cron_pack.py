@@ -3,6 +3,7 @@ tests/schedulers/pg_cron.py): each rule holds for the healthy job, and names the
 fault pg_cron itself produced. Tests that need runs wait for the minute (`pg_cron_runs`, last)."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +112,24 @@ def test_job_missed_reports_jobs_that_did_not_run_active_or_not(pg_cron_server: 
     missed = {row["name"] for row in result.samples if row["problem"] == "missed"}
     # never_active was deactivated before it ever ran: a rule on active jobs would have dropped it.
     assert "never_active" in missed and "healthy" not in missed
+
+
+def test_init_with_both_packs_then_check_runs_every_rule_on_a_database_with_both(
+        pg_cron_server: PgCron, pg_cron_jobs: dict[str, int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's first steps: `watchdog init --pack pg_cron --pack procrastinate > rules.yaml &&
+    watchdog check`, on pg_cron's database with procrastinate's schema applied in it."""
+    from schedulers.procrastinate_workers import Procrastinate
+
+    Procrastinate(pg_cron_server.dsn, tmp_path).apply_schema()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DATABASE_URL", as_role(pg_cron_server.dsn))
+    assert main(["init", "--pack", "pg_cron", "--pack", "procrastinate", "-o", "rules.yaml"]) == 0
+    capsys.readouterr()
+    assert main(["check", "--format", "json"]) == 1  # the session's jobs hold faults; no rule fails to run
+    results = json.loads(capsys.readouterr().out)["results"]
+    assert {r["rule"] for r in results if r["status"] == "error"} == set()
+    assert {r["rule"] for r in results if r["status"] == "violated"} >= {"pg_cron_job_duplicated", "pg_cron_job_missed"}
+    assert {r["rule"] for r in results if r["rule"].startswith("procrastinate_")} == {
+        "procrastinate_job_worker_dead", "procrastinate_queue_unserved", "procrastinate_periodic_stopped",
+        "procrastinate_task_failing", "procrastinate_job_run_twice"}
