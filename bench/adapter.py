@@ -45,6 +45,19 @@ def load(path: Path, dsn: str | None = None) -> Plan:
     return build_plan(path, env={**os.environ, **({"DATABASE_URL": dsn} if dsn else {})})
 
 
+def bench_rules(source: Path, work: Path) -> Path:
+    """rules.yaml less its `schedule` rules, which bench/schedules.py measures on a pg_cron-shaped data
+    set of their own (and Soda and dbt have nothing to compare them with)."""
+    import yaml
+
+    document = yaml.safe_load(source.read_text(encoding="utf-8"))
+    document["rules"] = [rule for rule in document["rules"] if rule.get("check") != "schedule"]
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "rules.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+    return path
+
+
 def rule_names(plan: Plan) -> list[str]:
     return [p.rule.name for p in plan.probes]
 

@@ -39,6 +39,26 @@ MOVING = {
 
 # table -> (N / divisor rows, the INSERT that makes them from generate_series(1, rows), `i` the
 # row number, newest last); the divisor None marks a table of a few fixed rows.
+SCHEDULER_RUNS = """
+    INSERT INTO scheduler_runs (function_name, status, started_at, completed_at)
+    SELECT 'daily-batch-trigger', 'completed', t, t + interval '20 minutes'
+    FROM (SELECT (d::date + time '03:00:20') AT TIME ZONE 'America/New_York' AS t
+          FROM generate_series(now() - interval '{span}', now() - interval '1 day', interval '1 day') AS d) AS days
+    WHERE t < now() - interval '20 minutes'
+    UNION ALL
+    SELECT 'batch-reconciler', 'completed', t, t + interval '1 minute'
+    FROM generate_series(date_trunc('hour', now() - interval '{span}'), now() - interval '5 minutes', interval '30 minutes') AS t"""
+# seed 003's incident on the daily batch: no run four New York dates ago, and the EDT entry (07:00 UTC)
+# running it as well two dates ago.
+SCHEDULER_INCIDENT = (
+    """DELETE FROM scheduler_runs WHERE function_name = 'daily-batch-trigger'
+       AND (started_at AT TIME ZONE 'America/New_York')::date = (now() AT TIME ZONE 'America/New_York')::date - 4""",
+    """INSERT INTO scheduler_runs (function_name, status, started_at, completed_at)
+       SELECT 'daily-batch-trigger', 'completed', t, t + interval '20 minutes'
+       FROM (SELECT (((now() AT TIME ZONE 'America/New_York')::date - 2) + time '07:00:20') AT TIME ZONE 'UTC' AS t) AS x""",
+)
+
+
 FILL = {
     "automation_runs": (1, """
         INSERT INTO automation_runs (job_id, run_at_ms, env, status, started_at, finished_at, error)
@@ -85,6 +105,9 @@ FILL = {
         INSERT INTO sitemap_files (domain_id, url, created_at)
         SELECT i, 'https://site-' || i || '.example/sitemap.xml', now() - interval '{span}' + (interval '{span}' * (i::float8 / {rows}))
         FROM generate_series(1, {rows}) AS i"""),
+    # seed 003's daily batch: once per New York date at 03:00 local, and the reconciler every 30 minutes.
+    # Rebuilt (not moved) before each use: moving it would put a day's run at another local hour.
+    "scheduler_runs": (None, SCHEDULER_RUNS),
     "cron_jobs": (None, """
         INSERT INTO cron_jobs (jobname, schedule, command, active) VALUES
         ('daily-batch-trigger', '*/15 * * * *', 'SELECT daily_batch_trigger()', true),
@@ -173,7 +196,7 @@ def ensure(base_dsn: str, rows: int, rebuild: bool = False, incident: bool = Fal
         label, _, as_of = (marker[0] if marker and marker[0] else "").partition(", as of ")
         if label == f"watchdog bench, {kind}{rows} rows" and as_of.isdigit() and not rebuild:
             conn.execute(f'SET search_path = "{schema}"')
-            refresh(conn, int(as_of))
+            refresh(conn, int(as_of), incident)
             _mark(conn, schema, rows, kind)
             return Dataset(schema_dsn(base_dsn, schema), schema, rows, None, incident)
         began = time.perf_counter()
@@ -185,7 +208,7 @@ def ensure(base_dsn: str, rows: int, rebuild: bool = False, incident: bool = Fal
         for table in adapter.demo_tables():
             divisor, sql = FILL[table]
             conn.execute(sql.format(rows=rows // divisor if divisor else 0, span=SPAN))
-        for sql in INCIDENT if incident else ():
+        for sql in INCIDENT + SCHEDULER_INCIDENT if incident else ():
             conn.execute(sql.format(k=rows / 1_000_000))
         for statement in statements:
             if statement.startswith("CREATE INDEX"):
@@ -195,7 +218,7 @@ def ensure(base_dsn: str, rows: int, rebuild: bool = False, incident: bool = Fal
         return Dataset(schema_dsn(base_dsn, schema), schema, rows, time.perf_counter() - began, incident)
 
 
-def refresh(conn: psycopg.Connection[Any], as_of: int) -> None:
+def refresh(conn: psycopg.Connection[Any], as_of: int, incident: bool = False) -> None:
     """Move the last day of every table forward by the time since `as_of`: the data is relative to
     when it was made, and without this its in-flight jobs would look stuck and its events late
     minutes later (and an incident's would drift out of its windows). The last day is a small share
@@ -206,6 +229,11 @@ def refresh(conn: psycopg.Connection[Any], as_of: int) -> None:
         # the moved rows left dead copies and pages no longer all-visible (index-only scans visit the
         # heap again): vacuumed, the table is as built on every run, not bloating from run to run
         conn.execute(f"VACUUM (ANALYZE) {table}")
+    conn.execute("TRUNCATE scheduler_runs")  # small: made again, at its local hours, as of now
+    conn.execute(SCHEDULER_RUNS.format(span=SPAN))
+    for sql in SCHEDULER_INCIDENT if incident else ():
+        conn.execute(sql)
+    conn.execute("VACUUM (ANALYZE) scheduler_runs")
 
 
 def _shift(column: str) -> str:

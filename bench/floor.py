@@ -35,7 +35,8 @@ def cutoffs(now: datetime) -> dict[str, Any]:
     """Every cutoff the rules use, as of `now` (the `run_at_ms` column is epoch milliseconds)."""
     day = now - timedelta(hours=24)
     return {"now": now, "day": day, "day_ms": int(day.timestamp() * 1000), "hours5": now - timedelta(hours=5),
-            "min30": now - timedelta(minutes=30), "min5": now - timedelta(minutes=5), "min2": now - timedelta(minutes=2)}
+            "min30": now - timedelta(minutes=30), "min5": now - timedelta(minutes=5), "min2": now - timedelta(minutes=2),
+            "days7": now - timedelta(days=7)}
 
 
 Form = Callable[[psycopg.Connection[Any], Params], Answer]
@@ -164,6 +165,17 @@ RULES: dict[str, Rows | Aggregate] = {
         "FROM domains d WHERE d.sitemap_analysis_status = 'submitted' AND d.updated_at < %(min5)s"
         " AND NOT EXISTS (SELECT 1 FROM sitemap_files f WHERE f.domain_id = d.id)",
         "d.updated_at"),
+    # per: day in New York: each whole local date of the last 7 days must hold exactly one completed batch
+    "daily_batch_once_per_date": Aggregate(
+        "SELECT count(*) FROM generate_series((%(days7)s AT TIME ZONE 'America/New_York')::date + 1,"
+        " (%(now)s AT TIME ZONE 'America/New_York')::date - 1, interval '1 day') AS d(day)"
+        " LEFT JOIN (SELECT (started_at AT TIME ZONE 'America/New_York')::date AS day, count(*) AS n FROM scheduler_runs"
+        "  WHERE function_name = 'daily-batch-trigger' AND status = 'completed' AND started_at >= %(days7)s GROUP BY 1) AS r"
+        " ON r.day = d.day::date WHERE coalesce(r.n, 0) <> 1", _count),
+    "daily_batch_outside_window": Aggregate(
+        "SELECT count(*) FROM scheduler_runs WHERE function_name = 'daily-batch-trigger' AND started_at >= %(days7)s"
+        " AND NOT (started_at AT TIME ZONE 'America/New_York')::time BETWEEN time '03:00' AND time '05:59:59.999999'",
+        _count),
 }
 TOLERANCE = {"reply_scheduler_started": 5.0}  # seconds
 

@@ -92,7 +92,7 @@ class Raw(Predicate):
 
 
 @dataclass(frozen=True)
-class AnyOf(Predicate):
+class _Compound(Predicate):
     parts: tuple[Predicate, ...]
 
     def walk(self) -> Iterator[Predicate]:
@@ -102,13 +102,13 @@ class AnyOf(Predicate):
 
 
 @dataclass(frozen=True)
-class AllOf(Predicate):
-    parts: tuple[Predicate, ...]
+class AnyOf(_Compound):
+    """At least one of `parts` holds."""
 
-    def walk(self) -> Iterator[Predicate]:
-        yield self
-        for part in self.parts:
-            yield from part.walk()
+
+@dataclass(frozen=True)
+class AllOf(_Compound):
+    """Every one of `parts` holds."""
 
 
 @dataclass(frozen=True)
