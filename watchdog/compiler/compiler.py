@@ -64,7 +64,7 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
     if kind.shape == "rows" and batchable:
         samples_sql = f"{body}\nLIMIT {ctx.bind(rule.samples)}" if rule.samples > 0 else None
         body = _count_and_samples(ctx, body, rule.samples)
-    elif kind.shape == "rows":
+    elif kind.shape == "rows" and not rule.params.get("normalize"):  # normalized groups are counted when merged
         body = _window_count(ctx, body, rule.samples)
     population_sql = None
     if rule.min_population is not None and rule.table is not None:
