@@ -21,7 +21,6 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from watchdog.config.spec import RULE_NAME
 from watchdog.errors import ConfigError, Location, Problem

@@ -9,7 +9,6 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from watchdog.config.model import Rule, Target
 from watchdog.dialects.base import Dialect
@@ -17,6 +16,7 @@ from watchdog.doctor.catalog import DESCRIBED, Table, describe, has_rows, matche
 from watchdog.doctor.uses import Use, uses
 from watchdog.errors import Location
 from watchdog.evaluation.evaluator import Evaluator
+from watchdog.evaluation.explain import Advice
 from watchdog.evaluation.units import plan_units
 from watchdog.plan import Plan
 from watchdog.probing.connection import Connection, ProbeFailure, connect
@@ -166,6 +166,6 @@ def _probes(plan: Plan, connector: Connector) -> list[Finding]:
     return out
 
 
-def _advice(advice: Any) -> str:
+def _advice(advice: Advice) -> str:
     fix = f": {advice.create_index}" if advice.create_index else ""
     return f"reads all of {advice.relation} (~{advice.table_rows:,.0f} rows) on every evaluation{fix}"
