@@ -4,7 +4,10 @@
   the count comes from those conditions (`SELECT COUNT(*) FROM t WHERE ...`, an index-only scan
   where an index fits) and the samples from the template's own ordered query with a LIMIT (an
   index scan that stops after `samples` rows), both in one statement: no offending set is
-  materialized or sorted, however large an incident is.
+  materialized or sorted, however large an incident is. While the rule holds (the common case)
+  the evaluator runs the count alone (`count_sql`): as a DBA would, the samples are asked for
+  only once there is something to show; a rule found violated runs the one statement until it
+  holds again, so each state costs one round trip.
 - Any other row kind (duplicate, sql): one pass, its rows with a window count of them.
 - An aggregate kind: the template's one plain query.
 """
@@ -60,9 +63,10 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
     if batchable and ctx.recorded is None:
         raise TemplateFailure(f"template {kind.template_path.name}: a 'batch: true' kind must call where()")
     conditions = tuple(ctx.recorded or ())
-    samples_sql = None
+    samples_sql = count_sql = None
     if kind.shape == "rows" and batchable:
         samples_sql = f"{body}\nLIMIT {ctx.bind(rule.samples)}" if rule.samples > 0 else None
+        count_sql = _count(ctx)
         body = _count_and_samples(ctx, body, rule.samples)
     elif kind.shape == "rows" and not rule.params.get("normalize"):  # normalized groups are counted when merged
         body = _window_count(ctx, body, rule.samples)
@@ -77,12 +81,17 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
         sampled=kind.shape == "rows" and rule.samples > 0, guarded=kind.takes_raw_sql or rule.where_sql is not None,
         conditions=conditions, samples_sql=finish(dialect, samples_sql) if samples_sql else None, relations=relations,
         population_sql=finish(dialect, population_sql) if population_sql else None,
+        count_sql=finish(dialect, count_sql) if count_sql else None,
     )
+
+
+def _count(ctx: SqlContext) -> str:
+    return f"SELECT COUNT(*) AS wd_count FROM {ctx.dialect.quote(ctx.rule.table or '')} {ctx.sql.where_clause(ctx.recorded or ())}"
 
 
 def _count_and_samples(ctx: SqlContext, body: str, samples: int) -> str:
     """The count from the conditions, the first samples from the ordered query: one statement."""
-    count = f"SELECT COUNT(*) AS wd_count FROM {ctx.dialect.quote(ctx.rule.table or '')} {ctx.sql.where_clause(ctx.recorded or ())}"
+    count = _count(ctx)
     if samples <= 0:
         return count
     return (f"SELECT wd_n.wd_count, wd_s.*\nFROM ({count}) wd_n\n"
@@ -90,7 +99,10 @@ def _count_and_samples(ctx: SqlContext, body: str, samples: int) -> str:
 
 
 def _window_count(ctx: SqlContext, body: str, samples: int) -> str:
-    """Rows of a query that groups or is the user's own: one pass, each row carrying the total."""
+    """Rows of a query that groups or is the user's own: one pass, each row carrying the total
+    (counted by the template itself with row_total(), else by a window over its rows)."""
     if samples <= 0:
         return f"SELECT COUNT(*) AS wd_count FROM (\n{body}\n) wd_v"
+    if ctx.counts_itself:
+        return f"{body}\nLIMIT {ctx.bind(samples)}"
     return f"SELECT COUNT(*) OVER () AS wd_count, wd_v.*\nFROM (\n{body}\n) wd_v\nLIMIT {ctx.bind(samples)}"

@@ -61,6 +61,7 @@ class SqlContext:
         self.binder = Params(params)
         self.params = self.binder.values
         self.recorded: list[Predicate] | None = None
+        self.counts_itself = False
         self.sql = ConditionSql(dialect, self.binder, rule.table)
 
     # -- values -----------------------------------------------------------------------------
@@ -175,6 +176,12 @@ class SqlContext:
         """A bare column name (from a join's pairs) quoted for the dialect."""
         return self.dialect.quote_part(name)
 
+    def row_total(self) -> str:
+        """`COUNT(*) OVER () AS wd_count` for a rows kind's SELECT list: the query counts its own rows
+        in the pass that finds them, and the compiler only adds the LIMIT (a top-N, not a full sort)."""
+        self.counts_itself = True
+        return "COUNT(*) OVER () AS wd_count"
+
     def fail(self, message: str) -> str:
         raise TemplateFailure(message)
 
@@ -185,7 +192,7 @@ class SqlContext:
         rule, quote = self.rule, self.dialect
         helpers = ("bind", "bind_list", "cutoff", "now", "age", "seconds_between", "before", "since",
                    "is_null", "not_null", "one_of", "not_in", "equals", "any_of", "all_of", "missing",
-                   "conditions", "where", "rule_filter", "joined", "ident", "per_buckets", "bucket_label", "count_where",
+                   "conditions", "where", "rule_filter", "joined", "ident", "per_buckets", "bucket_label", "count_where", "row_total",
                    "raw", "fail")
         params = quote_params(self.kind.params, rule.params, self.dialect)
         clash = sorted(set(params) & set(helpers))

@@ -33,7 +33,9 @@ class Frame:
     def slots(self) -> int:
         if self.period is not None:
             return math.ceil(self.span / _SPAN[self.period]) + 3  # a DST day adds an hour bucket
-        return 2 * (math.ceil(self.span / 86400.0) + 2)  # a window over the repeated hour is two pieces
+        # a window a day, and at a daylight saving change one more (a window over the repeated hour
+        # is two pieces); changes come at most twice a year
+        return math.ceil(self.span / 86400.0) + 2 + 2 * math.ceil(self.span / (180 * 86400.0))
 
     def intervals(self, now: datetime) -> tuple[Bucket, ...]:
         """The frame's intervals at `now`, padded with empty ones to `slots`."""

@@ -53,6 +53,7 @@ class Probe:
     samples_sql: str | None = None
     relations: Mapping[str, str] = field(default_factory=dict)
     population_sql: str | None = None
+    count_sql: str | None = None
 
     @property
     def batchable(self) -> bool:

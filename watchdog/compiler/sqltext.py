@@ -51,11 +51,13 @@ class ConditionSql:
         if isinstance(cond, Cutoff):
             return f"{self.column(cond.column, qualify)} {cond.op} {self.binder.cutoff(cond.age, cond.unit)}"
         if isinstance(cond, InIntervals):
+            # A CASE, not an OR of ranges: PostgreSQL's planner normalizes a negated OR of ANDs at a
+            # cost that grows with the arms (1.8 ms to plan 18 of them, for 0.15 ms of execution).
             column = self.column(cond.column, qualify)
-            arms = " OR ".join(f"({column} >= {self.binder.bind(Edge(cond.frame, i, 'start', cond.unit))} AND "
-                               f"{column} < {self.binder.bind(Edge(cond.frame, i, 'end', cond.unit))})"
-                               for i in range(cond.frame.slots))
-            return f"{'NOT ' if cond.negated else ''}({arms})"
+            arms = " ".join(f"WHEN {column} >= {self.binder.bind(Edge(cond.frame, i, 'start', cond.unit))} AND "
+                            f"{column} < {self.binder.bind(Edge(cond.frame, i, 'end', cond.unit))} THEN 1"
+                            for i in range(cond.frame.slots))
+            return f"(CASE {arms} ELSE 0 END) = {0 if cond.negated else 1}"
         if isinstance(cond, Raw):
             return f"({cond.sql})"
         if isinstance(cond, AnyOf):

@@ -106,8 +106,13 @@ class Evaluator:
     def evaluate(self, probes: Sequence[Probe], units: Sequence[Unit] | None = None) -> list[Result]:
         """Every probe once, its units in parallel per target; results in the order of `probes`.
         `units`: plan_units(probes), when the caller keeps them from one evaluation to the next."""
-        futures = [self.submit(unit) for unit in (plan_units(probes) if units is None else units)]
-        by_probe = {id(p): r for future in futures for p, r in zip(future.result().unit.probes, future.result().results)}
+        units = plan_units(probes) if units is None else units
+        # A target with one connection runs its units one after another anyway: the calling thread
+        # runs them itself (no hand-off to a worker per unit) while the workers take the others.
+        inline = [u for u in units if self.targets[u.target].pool_size == 1]
+        futures = [self.submit(unit) for unit in units if self.targets[unit.target].pool_size != 1]
+        outcomes = [self.run(unit) for unit in inline] + [future.result() for future in futures]
+        by_probe = {id(p): r for outcome in outcomes for p, r in zip(outcome.unit.probes, outcome.results)}
         return [by_probe[id(p)] for p in probes]
 
     def submit(self, unit: Unit, done: Callable[[Outcome], None] | None = None) -> Future[Outcome]:
@@ -137,14 +142,20 @@ class Evaluator:
         with self._pool(unit.target).connection() as conn:
             return explain_item(conn, unit.batch or unit.probes[0], self._clock(), timeout_of(unit.probes, target), large)
 
-    def close(self, timeout: float = 0.0) -> None:
+    def close(self, cancel_grace: float = 1.0) -> None:
         """Cancel the statements under way and close the pools (idle connections now, busy ones as
-        they come back)."""
+        they come back). A cancel request needs the server to answer; one that does not (frozen) is
+        given `cancel_grace`, then its connection is aborted, so closing never hangs."""
         with self._lock:
             self._closed = True
             running = list(self._running)
-        for conn in running:
-            conn.cancel()
+        cancels = [threading.Thread(target=conn.cancel, name="watchdog-cancel", daemon=True) for conn in running]
+        for thread in cancels:
+            thread.start()
+        for conn, thread in zip(running, cancels):
+            thread.join(cancel_grace)
+            if thread.is_alive():
+                conn.abort()
         for workers in self._workers.values():
             workers.stop()
         for pool in self._pools.values():

@@ -46,10 +46,37 @@ def timeout_of(probes: Iterable[Probe], target: Target) -> float:
     return min(p.rule.statement_timeout or target.statement_timeout for p in probes)
 
 
-def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = ()) -> Result:
+def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = (),
+              violated: set[int] | None = None) -> Result:
     """One evaluation of one rule. A connection failure is raised (the caller treats the target);
-    anything else wrong with the probe is its error result."""
+    anything else wrong with the probe is its error result. `violated`: the probes found violated
+    last time (a row-level rule that held runs its count alone, and its samples only if needed)."""
     now = clock()
+    if probe.count_sql is not None and violated is not None and id(probe) not in violated:
+        result = _counted(conn, probe, target, now, secrets)
+    else:
+        result = _whole(conn, probe, target, now, secrets)
+    if violated is not None:
+        (violated.add if result.status == "violated" else violated.discard)(id(probe))
+    return result
+
+
+def _counted(conn: Connection, probe: Probe, target: Target, now: datetime, secrets: Iterable[str]) -> Result:
+    """The count alone; the sample rows only when there is something to show."""
+    started = time.perf_counter()
+    try:
+        [row] = conn.query(probe.count_sql or "", probe.bind(now), timeout_of((probe,), target), probe.guarded)
+    except ProbeFailure as exc:
+        if exc.kind == "connection":
+            raise
+        return error_result(probe, scrub(str(exc), secrets), now, time.perf_counter() - started)
+    verdict = judge_count(probe, int(row["wd_count"] or 0))
+    if verdict.violated and probe.samples_sql:
+        return _with_samples(conn, probe, verdict, target, now, time.perf_counter() - started, secrets)
+    return verdict_result(probe, verdict, now, time.perf_counter() - started)
+
+
+def _whole(conn: Connection, probe: Probe, target: Target, now: datetime, secrets: Iterable[str]) -> Result:
     started = time.perf_counter()
     try:
         verdict = judge(probe, conn.query(probe.sql, probe.bind(now), timeout_of((probe,), target), probe.guarded), now)
@@ -73,7 +100,7 @@ def run_batch(conn: Connection, batch: Batch, target: Target, clock: Clock, secr
     results: Results = {}
     for probe, column in zip(batch.members, batch.columns):
         verdict = judge_count(probe, int(row[column] or 0))
-        if verdict.violated and probe.samples_sql and verdict.samples == () and probe.rule.params.get("expect") is None:
+        if verdict.violated and probe.samples_sql:
             results[id(probe)] = _with_samples(conn, probe, verdict, target, now, elapsed, secrets)
         else:
             results[id(probe)] = verdict_result(probe, verdict, now, elapsed)
@@ -137,4 +164,4 @@ def _run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secret
             unit.split = True
             if on_split is not None:
                 on_split(unit, scrub(str(exc), secrets))
-    return {id(p): run_probe(conn, p, target, clock, secrets) for p in unit.probes}
+    return {id(p): run_probe(conn, p, target, clock, secrets, unit.violated) for p in unit.probes}
