@@ -121,3 +121,17 @@ def test_postgresql_an_epoch_unit_on_timestamptz_is_a_problem_with_a_hint(write_
     assert main(["doctor", "-c", str(pg_rules(write_rules, postgres_server, "postgres", rules))]) == 2
     assert ("rule 'late': problem: time_unit: s reads started_at as epoch numbers, but it is timestamp with time zone: "
             "remove time_unit (a timestamp is compared as it is)") in capsys.readouterr().out
+
+
+def test_a_column_the_rule_groups_by_that_is_null_in_every_row_is_a_warning(write_rules, tmp_path, capsys) -> None:
+    """What Celery's defaults write (no task_name without result_extended): a per-task ratio would
+    see one group of everything."""
+    db = tmp_path / "results.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE results (status TEXT, task_name TEXT, date_done TIMESTAMP)")
+        conn.execute("INSERT INTO results VALUES ('SUCCESS', NULL, '2026-01-01 00:00:00'), ('FAILURE', NULL, '2026-01-01 00:00:00')")
+    rules = ("  - {name: failing, check: ratio, table: results, failed: {status: FAILURE}, max: 0.5, group_by: [task_name],"
+             " time_column: date_done, window: 1h}\n")
+    assert doctor(write_rules, db, rules, "--strict") == 1
+    assert ("rule 'failing': warning: task_name is NULL in every row of results: the rule cannot tell rows apart or age them by it"
+            in capsys.readouterr().out)

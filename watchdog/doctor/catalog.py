@@ -80,3 +80,11 @@ def some_values(conn: Connection, dialect: Dialect, table: str, column: str, tim
     rows = conn.query(f"SELECT DISTINCT {col} AS v FROM {dialect.quote(table)} WHERE {col} IS NOT NULL LIMIT {int(limit)}",
                       {}, timeout, False)
     return [r["v"] for r in rows]
+
+
+def all_null(conn: Connection, dialect: Dialect, table: str, column: str, timeout: float) -> bool:
+    """Whether no row the role sees has a value in the column."""
+    col = dialect.quote_part(column)
+    [row] = conn.query(f"SELECT NOT EXISTS (SELECT 1 FROM {dialect.quote(table)} WHERE {col} IS NOT NULL) AS empty",
+                       {}, timeout, False)
+    return bool(row["empty"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from watchdog.config.model import Rule, Target
 from watchdog.dialects.base import Dialect
-from watchdog.doctor.catalog import DESCRIBED, Table, describe, has_rows, matches, some_values
+from watchdog.doctor.catalog import DESCRIBED, Table, all_null, describe, has_rows, matches, some_values
 from watchdog.doctor.uses import Use, uses
 from watchdog.errors import Location
 from watchdog.evaluation.evaluator import Evaluator
@@ -103,6 +103,20 @@ class _Inspector:
         expect = rule.params.get("expect")
         if seen and not out and not (expect is not None and expect.holds(0)):  # `== 0`: no match is the point
             out += [finding(WARNING, m) for m in self._unmatched(use, secrets)]
+        if seen and not out:
+            out += [finding(WARNING, m) for m in self._blank(use, secrets)]
+        return out
+
+    def _blank(self, use: Use, secrets: frozenset[str]) -> list[str]:
+        """Columns the rule groups, keys or ages rows by that are NULL in every row: one group, no
+        age (Celery writes task_name and date_started only with result_extended and task_track_started)."""
+        out = []
+        for column in use.telling:
+            try:
+                if all_null(self.conn, self.dialect, use.table, column, self.timeout):
+                    out.append(f"{column} is NULL in every row of {use.table}: the rule cannot tell rows apart or age them by it")
+            except ProbeFailure as exc:
+                out.append(f"cannot read {column} of {use.table}: {scrub(str(exc), secrets)}")
         return out
 
     def _unmatched(self, use: Use, secrets: frozenset[str]) -> list[str]:

@@ -16,6 +16,7 @@ class Use:
     columns: tuple[str, ...]
     times: tuple[tuple[str, str], ...]  # (column, time_unit)
     filters: tuple[tuple[str, Any], ...]  # (column, value) an equality filter expects to find
+    telling: tuple[str, ...] = ()  # columns the rule tells rows apart or ages them by: all NULL is suspect
 
 
 def uses(rule: Rule) -> list[Use]:
@@ -38,8 +39,9 @@ def uses(rule: Rule) -> list[Use]:
         named += [pair.parent for pair in child["on"]]
         out.append(Use(child["table"], _names([pair.child for pair in child["on"]], _columns(child["where"] or ())),
                        (), _filters(child["where"] or ())))
+    telling = _names([rule.time_column], params.get("key") or (), rule.group_by)
     main = Use(rule.table, _names(named, _columns(conditions)), tuple((c, rule.time_unit) for c in time_columns if c),
-               _filters(conditions))
+               _filters(conditions), telling)
     return [main, *out]
 
 
