@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import resource
 import signal
 import subprocess
 import sys
@@ -86,9 +87,13 @@ class Runner:
         self.daemons.append(daemon)
         return daemon
 
-    def run(self, *extra: str) -> subprocess.CompletedProcess[str]:
-        """A run that is expected to end by itself (`--once`, or bad input)."""
-        return subprocess.run(self.argv(*extra), check=False, capture_output=True, text=True, timeout=60)
+    def run(self, *extra: str, max_file_size: int | None = None) -> subprocess.CompletedProcess[str]:
+        """A run that is expected to end by itself (`--once`, or bad input). `max_file_size`: no file
+        the process writes may grow past it (RLIMIT_FSIZE: a full disk, for that process only)."""
+        def limit() -> None:
+            if max_file_size is not None:
+                resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+        return subprocess.run(self.argv(*extra), check=False, capture_output=True, text=True, timeout=60, preexec_fn=limit)
 
     def close(self) -> None:
         for daemon in self.daemons:

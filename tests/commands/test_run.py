@@ -4,9 +4,16 @@ SIGTERM, --once, bad input, and no secret in any log line (issue 3's "Done when"
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import signal
 import socket
+import sqlite3
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -15,8 +22,11 @@ from run_helpers import (DOCUMENT_FIELDS, FIX, HOOK, INCIDENT, JOBS_TABLE, SECRE
                          labels, scrape, series, signature_ok, sql, terminate)
 
 from artifacts.conftest import receiver  # noqa: F401 (the HTTP receiver fixture)
-from artifacts.servers import Receiver, eventually, free_port
-from watchdog import __version__
+from artifacts.servers import Daemon, Receiver, eventually, free_port
+from watchdog import Watchdog, __version__
+from watchdog.commands.run import _serve
+from watchdog.errors import ExitCode
+from watchdog.notify import Notification, Notifier
 
 RULE = {"rule": "jobs_stuck", "target": "main"}
 UNUSED_DSN = "postgresql://postgres@127.0.0.1:1/never_connected"
@@ -47,7 +57,8 @@ def test_metrics_over_http_carry_every_metric_of_the_contract_with_its_labels(jo
         "watchdog_rule_violations": "gauge", "watchdog_rule_up": "gauge", "watchdog_rule_value": "gauge",
         "watchdog_rule_last_evaluation_timestamp_seconds": "gauge", "watchdog_probe_duration_seconds": "histogram",
         "watchdog_probe_errors": "counter", "watchdog_evaluations_skipped": "counter", "watchdog_target_up": "gauge",
-        "watchdog_notifications": "counter", "watchdog_batch_splits": "counter", "watchdog_build_info": "gauge",
+        "watchdog_notifications": "counter", "watchdog_batch_splits": "counter", "watchdog_state_errors": "counter",
+        "watchdog_build_info": "gauge",
     }
     rule = labels(**RULE)
     assert series(families["watchdog_rule_violations"]) == {labels(**RULE, check="stuck", severity="critical"): 0.0}
@@ -245,3 +256,116 @@ def test_no_dsn_password_or_webhook_url_reaches_the_log(jobs: str, runner: Runne
         lines = [json.loads(line) for line in log.splitlines()]  # every line is one JSON object
         assert all({"time", "level", "logger", "message"} <= set(line) for line in lines)
         assert any(line["level"] == "error" and "legacy" in line["message"] for line in lines)
+
+
+def test_a_state_file_that_cannot_be_written_at_start_exits_2_naming_it(runner: Runner) -> None:
+    # The disk-full case (exit 2 before too: SQLite's shared-memory file could not grow either).
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    assert runner.run("--once").returncode == 3  # the file exists now, with its tables
+    done = runner.run("--once", max_file_size=0)  # a full disk: the file cannot grow by a byte
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"watchdog: error: cannot use state file {runner.state}: disk I/O error\n"
+
+
+@pytest.mark.parametrize("damage", ["not a database", "a row that is not an alert"])
+def test_a_corrupt_state_file_exits_2_naming_it(runner: Runner, damage: str) -> None:
+    # Fails before (the second case): a row it could not parse was an internal error, exit 3.
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    if damage == "not a database":
+        runner.state.write_bytes(b"this is not an SQLite file\n" * 200)
+    else:
+        runner.run("--once")
+        with closing(sqlite3.connect(runner.state)) as conn, conn:
+            conn.execute("INSERT INTO alert_state VALUES ('f', 'jobs_stuck', 'jobs_stuck', 'main', 'firing', 'yesterday', NULL, NULL, '{}')")
+    done = runner.run("--once")
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert str(runner.state) in line and "Traceback" not in done.stderr
+
+
+def test_a_read_only_state_file_exits_2_naming_it(runner: Runner) -> None:
+    # Fails before: SQLite opened it read-only without a word, and the daemon ran and paged nobody.
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    assert runner.run("--once").returncode == 3  # the state file exists, with its tables
+    if os.geteuid() == 0:  # root ignores file modes: mount the directory read-only for this process alone
+        workdir = shlex.quote(str(runner.workdir))
+        argv = ["unshare", "--mount", "sh", "-c", f"mount --bind {workdir} {workdir} && "
+                f"mount -o remount,bind,ro {workdir} && exec {shlex.join(runner.argv('--once'))}"]
+        done = subprocess.run(argv, check=False, capture_output=True, text=True, timeout=60)
+    else:
+        runner.state.chmod(0o444)
+        runner.workdir.chmod(0o555)
+        try:
+            done = runner.run("--once")
+        finally:
+            runner.workdir.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"watchdog: error: cannot use state file {runner.state}: ")
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")
+def test_a_dead_thread_ends_watchdog_run_with_exit_4(runner: Runner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fails before: the process ran on idle, and SIGTERM was the only way out (exit 0).
+    class Crash(BaseException):
+        pass
+
+    class Crashing(Notifier):
+        name = "crashing"
+
+        def send(self, notification: Notification) -> None:
+            raise Crash()
+
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)  # _serve replaces these; put them back after
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGTERM, signal.SIGINT)}
+    db = tmp_path / "jobs.db"
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE jobs (id INTEGER PRIMARY KEY, status TEXT, created_at TEXT)")
+        conn.execute("INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    runner.write(f"sqlite:///{db}", "http://127.0.0.1:1/hook")
+    watchdog = Watchdog.from_file(runner.rules, state=runner.state, listen="127.0.0.1:0", notifiers={"crashing": Crashing()})
+    try:
+        assert _serve(watchdog, 1.0) == ExitCode.INTERNAL == 4
+    finally:
+        for signum, handler in handlers.items():
+            signal.signal(signum, handler)
+    # The overdue exit (os._exit after --shutdown-timeout) is called off: it would end a process that lives on.
+    eventually(lambda: not any(isinstance(t, threading.Timer) for t in threading.enumerate()), "no overdue timer", timeout=1)
+
+
+def test_a_second_watchdog_on_the_same_state_file_refuses_to_start(runner: Runner) -> None:
+    # Fails before: both ran, and both paged every alert.
+    runner.write(UNUSED_DSN, "http://127.0.0.1:1/hook")
+    first = runner.start()
+    second = runner.run("--listen", f"127.0.0.1:{free_port()}")
+    assert second.returncode == 2, second.stderr
+    assert second.stderr == (f"watchdog: error: state file {runner.state} is in use by another watchdog "
+                             f"(pid {first.process.pid} on {socket.gethostname()}); each process needs a state file of its own\n")
+    assert terminate(first) == 0
+    assert runner.run("--once").returncode == 3  # free again once the first has stopped
+
+
+@pytest.mark.postgres
+def test_two_replicas_on_one_postgresql_state_page_once_and_the_standby_resolves_after_a_kill_9(
+        jobs: str, receiver: Receiver, runner: Runner) -> None:
+    # Fails before: --state took a PostgreSQL URL for a file name; two replicas paged twice.
+    state = f"{jobs}&schema=wd_state"  # a schema of watchdog's own, inside the test's (dropped with it)
+    runner.write(jobs, receiver.url + HOOK)
+    leader = runner.start("--state", state)
+    port = free_port()
+    standby = Daemon(runner.argv("--listen", f"127.0.0.1:{port}", "--state", state), port,
+                     runner.workdir / "standby.log", ready="/-/healthy")  # a standby evaluates nothing: never "ready"
+    runner.daemons.append(standby)
+    eventually(lambda: "standing by" in standby.log.read_text(), "the second replica to stand by")
+    sql(jobs, INCIDENT)
+    eventually(lambda: documents(receiver, "firing"), "the page, from the leader")
+    leader.process.kill()  # kill -9: no shutdown, the session's advisory lock ends with the process
+    leader.process.wait()
+    sql(jobs, FIX)
+    eventually(lambda: documents(receiver, "resolved"), "the resolve, from the replica that took over", timeout=5)
+    assert "taking over" in standby.log.read_text()
+    evaluated = eventually(lambda: (m := scrape(standby)) and series(m["watchdog_probe_duration_seconds"], "_count")
+                           .get(labels(**RULE), 0) >= 3 and m, "three evaluations by the new leader")
+    assert evaluated and [d["status"] for d in documents(receiver)] == ["firing", "resolved"]
+    once = runner.run("--once", "--state", state)  # beside a replica that leads, it would page twice
+    assert once.returncode == 2 and "in use by another watchdog that evaluates and sends" in once.stderr, once.stderr

@@ -229,7 +229,10 @@ def test_target_without_dsn(write_rules):
 
 
 @pytest.mark.parametrize("dsn, message", [
-    ("oracle://app:hunter22@db/x", "unsupported DSN 'oracle://app:***@db/x': use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://"),
+    ("oracle://app:hunter22@db/x", "unsupported DSN scheme 'oracle': use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://"),
+    ("postgresq://app:hunter22@db/x", "unsupported DSN scheme 'postgresq': use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://"),
+    ("postgresql:/app:hunter22@db/x", "a PostgreSQL DSN starts with postgresql:// (use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://)"),
+    ("host=db password=hunter22", "not a DSN URL: use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://"),
     ("sqlite:x.db", "an SQLite DSN looks like sqlite:///relative/path.db or sqlite:////absolute/path.db"),
 ])
 def test_bad_dsn_points_at_it(write_rules, dsn, message):

@@ -17,18 +17,35 @@ from freezegun import freeze_time
 
 from watchdog.cli import main
 from watchdog.demo.incidents import dataset
+from watchdog.demo.files import write_tables
+
+from integration.files_target import on_files
 from watchdog.demo.load import load
 
 NOW = datetime(2026, 2, 4, 17, 6, tzinfo=timezone.utc)
 RULES = Path(__file__).resolve().parents[2] / "rules.yaml"
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres),
+                        pytest.param("mysql", marks=pytest.mark.mysql), "duckdb"])
 def dsn(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The same test on SQLite and on a fresh PostgreSQL schema."""
+    """The same test on SQLite, a fresh PostgreSQL schema, a fresh MariaDB database, and DuckDB over
+    JSONL files (the demo tables written as run-history files: see `replay` and `check`)."""
     if request.param == "postgresql":
         return request.getfixturevalue("postgres_dsn")
+    if request.param == "mysql":
+        return request.getfixturevalue("mysql_dsn")
+    if request.param == "duckdb":
+        return "duckdb://"
     return f"sqlite:///{tmp_path / 'demo.db'}"
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> Path:
+    """Where a duckdb:// test's tables live as JSONL files."""
+    return tmp_path / "files"
+
+
 
 
 @pytest.fixture
@@ -38,20 +55,32 @@ def frozen() -> Iterator[datetime]:
 
 
 @pytest.fixture
-def replay(dsn: str, frozen: datetime) -> Callable[[Iterable[str]], None]:
+def tables() -> dict[str, Any]:
+    """A duckdb:// test's tables (filled by `replay`)."""
+    return {}
+
+
+@pytest.fixture
+def replay(dsn: str, frozen: datetime, files: Path, tables: dict[str, Any]) -> Callable[[Iterable[str]], None]:
     """Rebuild the demo tables with the given seeds' incidents (none: the healthy scheduler)."""
 
     def build(incidents: Iterable[str] = ()) -> None:
-        load(dsn, dataset(frozen, incidents))
+        if dsn.startswith("duckdb"):
+            tables.update(write_tables(files, dataset(frozen, incidents)))
+        else:
+            load(dsn, dataset(frozen, incidents))
 
     return build
 
 
 @pytest.fixture
-def check(dsn: str, capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, dict[str, dict[str, Any]]]]:
+def check(dsn: str, capsys: pytest.CaptureFixture[str], files: Path,
+          tables: dict[str, Any]) -> Callable[..., tuple[int, dict[str, dict[str, Any]]]]:
     """`watchdog check --format json` against the test database: (exit code, results by rule)."""
 
     def run(*args: str, path: Path = RULES) -> tuple[int, dict[str, dict[str, Any]]]:
+        if dsn.startswith("duckdb"):
+            path = on_files(path, files, tables)
         code = main(["check", "-c", str(path), "--dsn", dsn, "--format", "json", *args])
         captured = capsys.readouterr()
         assert captured.out, captured.err

@@ -4,6 +4,8 @@ allow_null, min_total, child filters, expect), each with the figure it must prod
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from watchdog.catalogue.registry import load_registry
@@ -138,10 +140,10 @@ def test_every_kind_in_the_catalogue_has_a_case():
 
 
 @pytest.mark.parametrize("kind", sorted(CASES))
-def test_kind(kind, dsn, replay, check, verify, write_rules):
+def test_kind(kind, dsn, replay, check, verify, write_rules, files, tables):
     incidents, rules, expected = CASES[kind]
     replay(incidents)
-    _execute(dsn, SECONDS_VIEW)
+    _seconds_view(dsn, files, tables)
     path = write_rules("version: 1\ntargets: {main: {dsn: 'sqlite:///unused.db'}}\nrules:" + rules)
     code, results = check(path=path)
     assert set(results) == set(expected)
@@ -149,14 +151,34 @@ def test_kind(kind, dsn, replay, check, verify, write_rules):
     verify(results, {rule: {"status": "violated", **want} for rule, want in expected.items()})
 
 
-def _execute(dsn: str, statement: str) -> None:
-    if dsn.startswith("sqlite"):
+def _seconds_view(dsn: str, files, tables) -> None:
+    """automation_runs with its runAtMs in seconds: a view in a database, a file of its own for DuckDB."""
+    if dsn.startswith("duckdb"):
+        import json
+
+        from watchdog.model.values import TableSource
+
+        folder = files / "automation_runs_s"
+        folder.mkdir()
+        source = Path(tables["automation_runs"].path).parent / "rows.jsonl"
+        rows = [json.loads(line) for line in source.read_text().splitlines()]
+        (folder / "rows.jsonl").write_text("".join(json.dumps({"id": i, "job_id": r["job_id"], "run_at_s": r["run_at_ms"] // 1000,
+                                                                "env": r["env"]}) + "\n" for i, r in enumerate(rows, 1)))
+        tables["automation_runs_s"] = TableSource(str(folder / "*.jsonl"), "jsonl")
+    elif dsn.startswith("sqlite"):
         import sqlite3
 
         with sqlite3.connect(dsn.removeprefix("sqlite:///")) as conn:
-            conn.execute(statement)
-        return
-    import psycopg
+            conn.execute(SECONDS_VIEW)
+    elif dsn.startswith("mysql"):
+        import pymysql
 
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(statement)
+        from watchdog.probing.dsn import mysql_params
+
+        with pymysql.connect(**mysql_params(dsn), autocommit=True) as conn, conn.cursor() as cursor:
+            cursor.execute(SECONDS_VIEW.replace("run_at_ms / 1000", "run_at_ms DIV 1000"))
+    else:
+        import psycopg
+
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(SECONDS_VIEW)

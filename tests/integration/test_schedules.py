@@ -12,14 +12,39 @@ from freezegun import freeze_time
 
 from watchdog.cli import main
 from watchdog.demo.incidents import dataset
+from watchdog.demo.files import write_tables
 from watchdog.demo.load import load
+from watchdog.model.values import TableSource
+from integration.files_target import on_files
 
 RULES = Path(__file__).resolve().parents[2] / "rules.yaml"
 
 
-def check(dsn: str, capsys: pytest.CaptureFixture[str], *args: str, path: Path = RULES) -> dict[str, Any]:
-    main(["check", "-c", str(path), "--dsn", dsn, "--format", "json", *args])
-    return {r["rule"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+@pytest.fixture
+def check(dsn: str, capsys: pytest.CaptureFixture[str], files: Path, tables: dict[str, Any]):
+    """`watchdog check --format json` on the test's database (DuckDB: its tables as files)."""
+
+    def run(*args: str, path: Path = RULES) -> dict[str, Any]:
+        if dsn.startswith("duckdb"):
+            path = on_files(path, files, tables)
+        main(["check", "-c", str(path), "--dsn", dsn, "--format", "json", *args])
+        return {r["rule"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+
+    return run
+
+
+@pytest.fixture
+def build(dsn: str, files: Path, tables: dict[str, Any]):
+    """The demo tables at `now` with the given incidents, in the test's database or as files."""
+
+    def made(now: datetime, incidents: list[str]) -> None:
+        rows = dataset(now, incidents)
+        if dsn.startswith("duckdb"):
+            tables.update(write_tables(files, rows))
+        else:
+            load(dsn, rows)
+
+    return made
 
 
 @pytest.mark.parametrize("now, missed, duplicate, outside", [
@@ -30,22 +55,22 @@ def check(dsn: str, capsys: pytest.CaptureFixture[str], *args: str, path: Path =
     # (03:00 and 04:00 EDT) ran it, both in Mar 9's own slot.
     (datetime(2026, 3, 11, 12, tzinfo=timezone.utc), "2026-03-07T03:00:00-05:00", "2026-03-09T03:00:00-04:00", 0),
 ])
-def test_daily_batch_once_per_new_york_date_across_daylight_saving(dsn, capsys, now, missed, duplicate, outside):
+def test_daily_batch_once_per_new_york_date_across_daylight_saving(check, build, now, missed, duplicate, outside):
     with freeze_time(now):
-        load(dsn, dataset(now, ["003"]))
-        result = check(dsn, capsys, "--rule", "daily_batch_schedule")["daily_batch_schedule"]
+        build(now, ["003"])
+        result = check("--rule", "daily_batch_schedule")["daily_batch_schedule"]
     assert (result["status"], result["violations"]) == ("violated", 2), result
     assert [(s["problem"], s["fire_local"]) for s in result["samples"]] == [("missed", missed), ("duplicate", duplicate)]
     with freeze_time(now):
-        counted = check(dsn, capsys, "--rule", "daily_batch_once_per_date", "--rule", "daily_batch_outside_window")
+        counted = check("--rule", "daily_batch_once_per_date", "--rule", "daily_batch_outside_window")
     per_date = counted["daily_batch_once_per_date"]
     # the date with no run, and the date both entries ran it (a local day, wherever daylight saving put it)
     assert [(s["bucket"], s["value"]) for s in per_date["samples"]] == [(missed[:10], 0), (_second_run_date(now), 2)]
     # in winter the EDT entry's 07:00 UTC is 02:00 EST, outside 03:00-06:00; in summer both are inside
     assert counted["daily_batch_outside_window"]["value"] == outside
     with freeze_time(now):
-        load(dsn, dataset(now, []))
-        healthy = check(dsn, capsys, "--rule", "daily_batch_schedule")["daily_batch_schedule"]
+        build(now, [])
+        healthy = check("--rule", "daily_batch_schedule")["daily_batch_schedule"]
     assert (healthy["status"], healthy["error"]) == ("ok", None), healthy  # 03:00 local is 07:00 UTC, then 08:00 UTC
 
 
@@ -75,10 +100,10 @@ rules:
 """
 
 
-def test_schedules_read_per_job(dsn, capsys, write_rules):
+def test_schedules_read_per_job(dsn, check, write_rules, files, tables):
     now = datetime(2026, 2, 4, 12, 0, 30, tzinfo=timezone.utc)
-    stamp = "TEXT" if dsn.startswith("sqlite") else "timestamptz"
-    _exec(dsn, [
+    stamp = {"sqlite": "TEXT", "mysql": "DATETIME"}.get(dsn.split(":", 1)[0], "timestamptz")
+    _exec(dsn, files, tables, [
         "CREATE TABLE job_defs (id integer, name text, schedule text, tz text, enabled integer)",
         f"CREATE TABLE job_runs (job_id integer, started_at {stamp}, finished_at {stamp})",
         "INSERT INTO job_defs VALUES (1, 'every-10', '*/10 * * * *', 'UTC', 1), (2, 'stopped', '*/15 * * * *', NULL, 1),"
@@ -88,7 +113,7 @@ def test_schedules_read_per_job(dsn, capsys, write_rules):
         for h, m in ((11, 0), (11, 10), (11, 20), (11, 30), (11, 40), (11, 50), (12, 0))]
        + [("INSERT INTO job_runs VALUES (2, {}, {})", "2026-02-04 11:00:03", "2026-02-04 11:25:00")])
     with freeze_time(now):
-        result = check(dsn, capsys, path=write_rules(PER_JOB.format(dsn=dsn)))["jobs_on_schedule"]
+        result = check(path=write_rules(PER_JOB.format(dsn=dsn)))["jobs_on_schedule"]
     got = sorted((s["name"], s["problem"], s.get("fire_utc", "")) for s in result["samples"])
     assert got == [
         ("broken", "bad_schedule", ""),
@@ -101,8 +126,34 @@ def test_schedules_read_per_job(dsn, capsys, write_rules):
     assert result["violations"] == 6
 
 
-def _exec(dsn: str, statements: list[str], inserts: list[tuple[str, str, str]]) -> None:
-    """Writes through the driver directly (watchdog's own connections are read-only)."""
+def _exec(dsn: str, files: Path, tables: dict[str, Any], statements: list[str], inserts: list[tuple[str, str, str]]) -> None:
+    """Writes through the driver directly (watchdog's own connections are read-only); for DuckDB,
+    the same rows as JSONL files."""
+    if dsn.startswith("duckdb"):
+        import duckdb
+
+        db = duckdb.connect()
+        for sql in statements:
+            db.execute(sql.replace("timestamptz", "TIMESTAMPTZ"))
+        for sql, a, b in inserts:
+            db.execute(sql.format("?::TIMESTAMPTZ", "?::TIMESTAMPTZ"), [a + "+00", b + "+00"])
+        for table in ("job_defs", "job_runs"):
+            folder = files / table
+            folder.mkdir(parents=True)
+            db.execute(f"COPY {table} TO '{folder / 'rows.jsonl'}' (FORMAT JSON)")
+            tables[table] = TableSource(str(folder / "*.jsonl"), "jsonl")
+        return
+    if dsn.startswith("mysql"):
+        import pymysql
+
+        from watchdog.probing.dsn import mysql_params
+
+        with pymysql.connect(**mysql_params(dsn), autocommit=True) as db, db.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+            for sql, a, b in inserts:
+                cursor.execute(sql.format("%s", "%s"), (a, b))
+        return
     if dsn.startswith("sqlite"):
         import sqlite3
 

@@ -1,11 +1,13 @@
 """Probes are read-only, time-limited and named `watchdog` on the watched database."""
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import psycopg
 import pytest
 
+from watchdog.cli import main
 from watchdog.probing.connection import ProbeFailure, connect
 
 
@@ -64,6 +66,15 @@ def test_sqlite_is_read_only_and_time_limited(tmp_path):
     conn.close()
 
 
+def test_sqlite_runs_one_statement_only(tmp_path):
+    path = tmp_path / "x.db"
+    sqlite3.connect(path).close()
+    conn = connect(f"sqlite:///{path}")
+    with pytest.raises(ProbeFailure, match="one statement at a time"):
+        conn.query("SELECT 1; SELECT 2", {}, 5)
+    conn.close()
+
+
 def test_sqlite_missing_file_is_not_created(tmp_path):
     with pytest.raises(ProbeFailure, match="cannot open SQLite database"):
         connect(f"sqlite:///{tmp_path / 'nope.db'}")
@@ -100,3 +111,96 @@ def test_only_user_written_sql_is_guarded(write_rules):
           - {name: raw_query, check: sql, query: "select 1"}
     """)
     assert [p.guarded for p in build_plan(path, env={}).probes] == [False, True, True]
+
+
+# The issue's probes: a ';' hidden from a regex after /* ' */ or inside $q$...$q$, closing the
+# count the compiler wraps a `samples: 0` query in, then leaving the read-only transaction.
+HIDDEN_WRITES = [
+    "select 1 as a) wd_x /* ' */; commit; set transaction read write; insert into t values (1); select 1 from (select 1 -- '",
+    "select $q$'$q$ as a) wd_x; commit; set transaction read write; insert into t values (2); select 1 from (select $q$'$q$",
+]
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", HIDDEN_WRITES)
+def test_a_probe_is_one_statement_even_without_parameters(postgres_dsn, query):
+    with psycopg.connect(postgres_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE t (x int)")
+    conn = connect(postgres_dsn)
+    for guarded in (True, False):
+        with pytest.raises(ProbeFailure, match="cannot insert multiple commands into a prepared statement"):
+            conn.query(f"SELECT COUNT(*) AS wd_count FROM (\n{query}\n) wd_v", {}, 5, guarded)
+    assert conn.query("SELECT count(*) AS n FROM t", {}, 5) == [{"n": 0}]
+    conn.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", HIDDEN_WRITES)
+def test_a_hidden_write_is_refused_by_validate_and_writes_nothing(postgres_dsn, write_rules, capsys, query):
+    with psycopg.connect(postgres_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE t (x int)")
+    path = write_rules(f"""
+        version: 1
+        targets: {{main: {{dsn: "{postgres_dsn}"}}}}
+        rules:
+          - {{name: sneaky, check: sql, samples: 0, query: "{query}"}}
+    """)
+    assert main(["validate", "-c", str(path)]) == 2
+    assert main(["check", "-c", str(path)]) == 2
+    assert "the query must be a single statement" in capsys.readouterr().err
+    with psycopg.connect(postgres_dsn) as check:
+        assert check.execute("SELECT count(*) FROM t").fetchone() == (0,)
+
+
+@pytest.mark.postgres
+def test_user_sql_cannot_change_the_session_the_next_probe_sees(postgres_dsn):
+    conn = connect(postgres_dsn)
+    before = conn.query(SETTINGS, {}, 5)
+    changes = ", ".join(f"set_config('{name}', '{value}', false)" for name, value in [
+        ("search_path", "pg_catalog"), ("TimeZone", "Asia/Tokyo"), ("application_name", "other"),
+        ("statement_timeout", "0"), ("default_transaction_read_only", "off"),
+    ])
+    conn.query(f"SELECT {changes}, pg_advisory_lock(42)", {}, 5, guarded=True)
+    assert conn.query(SETTINGS, {}, 5, guarded=False) == before
+    assert before[0]["search_path"].startswith("wd_test_") and before[0]["tz"] == "UTC" and before[0]["ro"] == "on"
+    assert conn.query("SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()", {}, 5) == [{"n": 0}]
+    conn.close()
+
+
+@pytest.mark.postgres
+def test_a_session_is_reset_after_every_guarded_probe_not_only_the_first_few(postgres_dsn):
+    conn = connect(postgres_dsn)
+    for _ in range(12):
+        assert conn.query("SELECT 1 AS one", {}, 5, guarded=True) == [{"one": 1}]
+        assert conn.query("SELECT 1 AS one", {}, 2, guarded=True) == [{"one": 1}]
+    assert not conn.broken
+    conn.close()
+
+
+SETTINGS = ("SELECT current_setting('search_path') AS search_path, current_setting('TimeZone') AS tz, "
+            "current_setting('application_name') AS app, current_setting('statement_timeout') AS st, "
+            "current_setting('default_transaction_read_only') AS ro")
+
+
+@pytest.mark.postgres
+def test_one_rule_cannot_blind_the_next_on_the_same_connection(postgres_dsn, write_rules, capsys):
+    with psycopg.connect(postgres_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE jobs (status text)")
+        setup.execute("INSERT INTO jobs VALUES ('failed')")
+        decoy = f"{setup.execute('SELECT current_schema()').fetchone()[0]}_decoy"  # an empty jobs table
+        setup.execute(f"CREATE SCHEMA {decoy}")
+        setup.execute(f"CREATE TABLE {decoy}.jobs (status text)")
+    path = write_rules(f"""
+        version: 1
+        targets: {{main: {{dsn: "{postgres_dsn}", pool_size: 1}}}}
+        rules:
+          - {{name: blinds, check: sql, query: "select 1 where set_config('search_path', '{decoy}', false) is null"}}
+          - {{name: failed_jobs, check: count, table: jobs, where: {{status: failed}}, expect: "== 0"}}
+    """)
+    try:
+        code = main(["check", "-c", str(path), "--format", "json"])
+    finally:
+        with psycopg.connect(postgres_dsn, autocommit=True) as cleanup:
+            cleanup.execute(f"DROP SCHEMA {decoy} CASCADE")
+    results = {r["rule"]: r["status"] for r in json.loads(capsys.readouterr().out)["results"]}
+    assert (code, results) == (1, {"blinds": "ok", "failed_jobs": "violated"})

@@ -1,6 +1,10 @@
 """Rules and results for the runtime tests, built the way the loader and the probes build them."""
 from __future__ import annotations
 
+import resource
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from watchdog.config.model import Rule
@@ -41,3 +45,37 @@ rules:
     target: gone
     table: jobs
 """
+
+HOURLY = """
+version: 1
+targets:
+  main: {{dsn: "sqlite:///{db}"}}
+defaults: {{interval: 1h}}
+notify:
+  webhook: {{url: "{hook}"}}
+rules:
+"""
+HOURLY_RULES = HOURLY + JOBS_STUCK
+
+
+class Monotonic:
+    """A monotonic clock that moves only when a test moves it."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextmanager
+def full_disk(state: Path) -> Iterator[None]:
+    """From here on no file of this process may grow past the state file's journal as it is now
+    (RLIMIT_FSIZE): its next write fails in the kernel (EFBIG), as on a full disk. Other files this
+    test writes are smaller; the limit is lifted on the way out."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (Path(f"{state}-wal").stat().st_size, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))

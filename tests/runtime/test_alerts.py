@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from freezegun import freeze_time
 from freezegun.api import FrozenDateTimeFactory
-from runtime_helpers import result, rule
+from runtime_helpers import Monotonic, result, rule
 
 from watchdog.evaluation.execute import utc_now
-from watchdog.runtime.alerts import PROBE_FAILING, TARGET_DOWN, AlertBook, Changes
+from watchdog.runtime.alerts import PROBE_FAILING, RULE_STALE, TARGET_DOWN, AlertBook, Changes
 
 T0 = datetime(2026, 2, 4, 17, 5, tzinfo=timezone.utc)
 NOTIFIERS = {"webhook": None, "alertmanager": 60.0}
@@ -109,7 +109,8 @@ def test_firing_alerts_repeat_per_notifier_at_repeat_interval_or_the_notifiers_r
     assert sent(book.repeats(utc_now())) == [("jobs_stuck", "firing", ("alertmanager",))]
     clock.tick(3540)
     assert sent(book.repeats(utc_now())) == [("jobs_stuck", "firing", ("webhook", "alertmanager"))]
-    later = book.repeats(utc_now() + timedelta(hours=2)).outgoing
+    clock.tick(7200)
+    later = book.repeats(utc_now()).outgoing
     assert [(o.alert.alertname, o.notifiers, o.repeat) for o in later] == [("jobs_stuck", ("webhook", "alertmanager"), True)]
 
 
@@ -124,3 +125,51 @@ def test_alerts_of_rules_removed_from_the_file_are_resolved_and_forgotten(clock:
     changes = after.retire(utc_now())
     assert sent(changes) == [("gone", "resolved", ("webhook", "alertmanager"))]
     assert {a.alertname for a in after.alerts} == {"jobs_stuck", TARGET_DOWN}
+
+
+def test_a_wall_clock_step_back_delays_neither_for_nor_repeats(clock: FrozenDateTimeFactory) -> None:
+    # Fails before: `for` and repeats were measured on the wall clock, so a step back of 1 h delayed both by 1 h.
+    mono = Monotonic()
+    book = AlertBook([rule(for_seconds=120, repeat_interval=600)], {"webhook": None}, monotonic=mono)
+    assert sent(book.observe(result("violated"))) == []
+    clock.move_to(T0 - timedelta(hours=1))  # NTP steps the wall clock back an hour
+    mono.now += 120
+    assert sent(book.observe(result("violated"))) == [("jobs_stuck", "firing", ("webhook",))]
+    mono.now += 600
+    assert sent(book.repeats(utc_now())) == [("jobs_stuck", "firing", ("webhook",))]
+
+
+def test_a_rule_not_evaluated_for_two_intervals_raises_rule_stale_until_it_is(clock: FrozenDateTimeFactory) -> None:
+    mono = Monotonic()
+    book = AlertBook([rule(interval=60)], {"webhook": None}, monotonic=mono)
+    book.observe(result("ok"))
+    mono.now += 119
+    assert sent(book.stale(utc_now())) == []
+    mono.now += 1
+    assert sent(book.stale(utc_now())) == [(RULE_STALE, "firing", ("webhook",))]
+    assert book.stale_rules() == ["jobs_stuck on main"]
+    assert book.stale(utc_now()).saved == []  # still stale: nothing new to write
+    assert sent(book.observe(result("ok"))) == [(RULE_STALE, "resolved", ("webhook",))]
+    assert book.stale_rules() == []
+
+
+def test_an_alert_is_written_when_it_changes_not_at_every_evaluation(clock: FrozenDateTimeFactory) -> None:
+    # Fails before: every evaluation of a firing alert saved it again, with its samples.
+    book = AlertBook([rule(for_seconds=60)], NOTIFIERS)
+    assert len(book.observe(result("violated")).saved) == 1  # pending
+    clock.tick(30)
+    assert book.observe(result("violated")).saved == []
+    clock.tick(30)
+    assert len(book.observe(result("violated")).saved) == 1  # firing
+    for _ in range(3):
+        clock.tick(30)
+        assert book.observe(result("violated", violations=2)).saved == []
+    assert book.get("jobs_stuck", "jobs_stuck", "main").evidence.violations == 2  # the latest, in memory
+
+
+def test_a_repeat_interval_of_centuries_never_overflows(clock: FrozenDateTimeFactory) -> None:
+    # Fails before: timedelta(seconds=...) of 99999999999 days raised OverflowError in the scheduler's tick.
+    book = AlertBook([rule(repeat_interval=99999999999 * 86400.0)], {"webhook": None})
+    book.observe(result("violated"))
+    clock.tick(3600)
+    assert sent(book.repeats(utc_now())) == []

@@ -29,7 +29,7 @@ def catalogue(path: Path) -> dict[str, tuple[str, frozenset[str]]]:
     for line in path.read_text(encoding="utf-8").splitlines():
         match = ROW.match(line)
         if match:
-            found[match[1]] = (match[2], frozenset(label.strip() for label in match[3].split(",")))
+            found[match[1]] = (match[2], frozenset(label.strip() for label in match[3].split(",")) - {"none"})
     return found
 
 

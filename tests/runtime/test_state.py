@@ -1,7 +1,7 @@
 """Alert state survives a restart: no second page for a firing alert, and a resolve after it is sent."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -9,45 +9,55 @@ from freezegun import freeze_time
 from runtime_helpers import result, rule
 
 from watchdog.runtime.alerts import AlertBook
+from watchdog.runtime.alerts import Changes
 from watchdog.runtime.state import StateError, StateStore
+from watchdog.statefile import StateFile
 
 T0 = datetime(2026, 2, 4, 17, 5, tzinfo=timezone.utc)
 NOTIFIERS = {"webhook": None}
 
 
+def save(store: StateStore, db: StateFile, changes: Changes) -> None:
+    store.stage(changes.saved, changes.deleted)
+    with db.transaction() as conn:
+        store.write(conn)
+    store.written()
+
+
 def test_a_restart_neither_pages_again_nor_forgets_a_firing_alert(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     with freeze_time(T0) as clock:
-        store = StateStore(path)
+        db = StateFile(path)
+        store = StateStore(db)
         book = AlertBook([rule()], NOTIFIERS)
-        changes = book.observe(result("violated", violations=3))
-        store.save(changes.saved, changes.deleted)
-        store.close()
+        save(store, db, book.observe(result("violated", violations=3)))
+        db.close()
 
         clock.tick(300)
-        store = StateStore(path)
+        db = StateFile(path)
+        store = StateStore(db)
         [loaded] = store.load()
         assert (loaded.state, loaded.since, loaded.evidence.violations, loaded.sent) == ("firing", T0, 3, {"webhook": T0})
         assert loaded.evidence.samples == ({"id": 7, "age_seconds": 3600},)
-        restarted = AlertBook([rule()], NOTIFIERS, store.load())
+        restarted = AlertBook([rule()], NOTIFIERS, store.load(), now=T0 + timedelta(seconds=300))
         assert restarted.observe(result("violated")).outgoing == []
         resolved = restarted.observe(result("ok"))
         assert [(o.status, o.alert.since) for o in resolved.outgoing] == [("resolved", T0)]
-        store.save(resolved.saved, resolved.deleted)
+        save(store, db, resolved)
         assert store.load() == []
 
 
 def test_pending_alerts_keep_counting_for_across_a_restart(tmp_path: Path) -> None:
     with freeze_time(T0) as clock:
-        store = StateStore(tmp_path / "state.db")
-        changes = AlertBook([rule(for_seconds=600)], NOTIFIERS).observe(result("violated"))
-        store.save(changes.saved, changes.deleted)
+        db = StateFile(tmp_path / "state.db")
+        store = StateStore(db)
+        save(store, db, AlertBook([rule(for_seconds=600)], NOTIFIERS).observe(result("violated")))
         clock.tick(600)
-        restarted = AlertBook([rule(for_seconds=600)], NOTIFIERS, store.load())
+        restarted = AlertBook([rule(for_seconds=600)], NOTIFIERS, store.load(), now=T0 + timedelta(seconds=600))
         assert [o.status for o in restarted.observe(result("violated")).outgoing] == ["firing"]
 
 
 def test_an_unusable_state_file_is_a_clear_error_naming_it(tmp_path: Path) -> None:
     missing = tmp_path / "no" / "such" / "dir" / "state.db"
-    with pytest.raises(StateError, match=f"cannot use state file {missing}: unable to open database file"):
-        StateStore(missing)
+    with pytest.raises(StateError, match=f"cannot use state file {missing}: No such file or directory"):
+        StateFile(missing)

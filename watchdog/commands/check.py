@@ -12,6 +12,7 @@ from watchdog.errors import UsageError
 from watchdog.output import jsonfmt, junit, text
 from watchdog.plan import Plan, build_plan, config_path
 from watchdog.evaluation.evaluator import Evaluator
+from watchdog.probing.privileges import role_warnings
 from watchdog.results.model import Result
 
 RENDERERS = {"text": text.render, "json": jsonfmt.render, "junit": junit.render}
@@ -84,6 +85,8 @@ def handle(args: argparse.Namespace) -> int:
     plan = build_plan(config_path(args.config), dsn=args.dsn, target=args.target, rules=args.rule, tags=args.tag)
     _known_tags(plan, args.tag)
     claim_output(args.output)
+    for warning in role_warnings(plan.probes, plan.targets):
+        print(warning, file=sys.stderr)
     results = run_until_held(plan, args.wait, EVERY if args.every is None else args.every)
     rules = {rule.name: rule for rule in plan.rules}
     report = RENDERERS[args.format](results, rules=rules)

@@ -13,6 +13,9 @@ from watchdog.errors import ExitCode
 from watchdog.evaluation.explain import batch_notes
 from watchdog.evaluation.units import plan_units
 from watchdog.plan import build_plan, config_path
+from watchdog.probing.dsn import scrub
+
+MASK = "*** (from a variable)"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -25,30 +28,41 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def handle(args: argparse.Namespace) -> int:
     plan = build_plan(config_path(args.config), rules=args.rule, dialect=args.dialect)
+    expanded = plan.rule_file.expanded
     chunks = []
     for unit in plan_units(plan.probes):
         if isinstance(unit.item, Batch):
-            chunks.append(_batch(unit.item))
-        chunks += [_probe(probe) for probe in unit.probes]
-    print("\n".join(chunks), end="")
+            chunks.append(_batch(unit.item, expanded))
+        chunks += [_probe(probe, expanded) for probe in unit.probes]
+    # A variable's value may also sit in SQL text (where_sql, a query): scrubbed there too.
+    print(scrub("\n".join(chunks), plan.secrets), end="")
     return ExitCode.OK
 
 
-def _batch(batch: Batch) -> str:
+def _batch(batch: Batch, expanded: frozenset[str]) -> str:
     notes = "".join(f"-- {note}\n" for note in batch_notes(batch))
     names = ", ".join(p.rule.name for p in batch.members)
     return (f"-- batch of {names} on target {batch.members[0].rule.target} [{batch.dialect.name}]\n{notes}"
             f"-- each rule's count is its column wd_b0, wd_b1, ...; rules found violated then fetch their samples\n"
-            f"{batch.sql};\n{_parameters(batch.params)}")
+            f"{batch.sql};\n{_parameters(batch.params, expanded)}")
 
 
-def _probe(probe: Probe) -> str:
+def _probe(probe: Probe, expanded: frozenset[str]) -> str:
     rule = probe.rule
     return (f"-- rule {rule.name} ({rule.check}) on target {rule.target} [{probe.dialect.name}]\n"
-            f"{probe.sql};\n{_parameters(probe.params)}")
+            f"{probe.sql};\n{_parameters(probe.params, expanded)}")
 
 
-def _parameters(params: Mapping[str, Any]) -> str:
+def _parameters(params: Mapping[str, Any], expanded: frozenset[str]) -> str:
     """Bound values; time-dependent ones (cutoffs, bucket edges) say how they are bound."""
-    lines = [f"--   {key} = {value}" if hasattr(value, "unit") else f"--   {key} = {value!r}" for key, value in params.items()]
+    lines = [f"--   {key} = {shown(value, expanded)}" for key, value in params.items()]
     return "-- parameters:\n" + ("\n".join(lines) or "--   (none)") + "\n"
+
+
+def shown(value: Any, expanded: frozenset[str]) -> str:
+    """A bound value as the listing shows it: one that came from a ${VAR} is masked, however short."""
+    if isinstance(value, str) and value in expanded:
+        return MASK
+    if isinstance(value, (list, tuple)):
+        return f"[{', '.join(shown(v, expanded) for v in value)}]"
+    return str(value) if hasattr(value, "unit") else repr(value)

@@ -2,10 +2,13 @@
 
 SIGTERM or SIGINT stops it: in-flight probes finish and the outbox is flushed within
 --shutdown-timeout, then it exits 0. Anything not delivered by then waits in the state file.
+A scheduler or notifier thread that dies stops it the same way, with exit code 4 (internal
+error), so that systemd or Kubernetes restarts it instead of it running on idle.
 """
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
 import sys
@@ -14,7 +17,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from watchdog.commands.common import add_config, duration_arg, exit_code
-from watchdog.errors import UsageError
+from watchdog.errors import ExitCode, UsageError
 from watchdog.output import text
 from watchdog.plan import build_plan, config_path
 from watchdog.runtime.address import parse_listen
@@ -42,8 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     add_config(parser)
     parser.add_argument("--listen", type=listen_arg, default=DEFAULT_LISTEN, metavar="HOST:PORT",
                         help=f"where /metrics, /-/healthy and /-/ready answer (default {DEFAULT_LISTEN}; :9108 for all interfaces)")
-    parser.add_argument("--state", metavar="PATH", help=f"SQLite file for alert state and undelivered notifications "
-                                                        f"(default: $WATCHDOG_STATE, then ./{DEFAULT_STATE})")
+    parser.add_argument("--state", metavar="PATH|URL", help=f"SQLite file for alert state and undelivered notifications, "
+                                                            f"or postgresql://... (schema=NAME, default watchdog) shared by "
+                                                            f"replicas (default: $WATCHDOG_STATE, then ./{DEFAULT_STATE})")
     parser.add_argument("--once", action="store_true", help="evaluate every rule once, deliver notifications, exit with check's codes")
     parser.add_argument("--log-format", choices=FORMATS, default="text")
     parser.add_argument("--shutdown-timeout", type=duration_arg, default=10.0, metavar="DURATION",
@@ -70,7 +74,11 @@ def handle(args: argparse.Namespace) -> int:
     scrubber.add(watchdog.secrets)
     try:
         if args.once:
-            results = watchdog.check()
+            try:
+                results = watchdog.check()
+            except StateError as exc:
+                watchdog.close()
+                raise UsageError(str(exc)) from None
             watchdog.deliver(args.shutdown_timeout)
             watchdog.close()
             sys.stdout.write(text.render(results))
@@ -80,21 +88,37 @@ def handle(args: argparse.Namespace) -> int:
         release(handler)
 
 
+def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
+    """A thread's uncaught exception, through the scrubbed log rather than raw to stderr."""
+    if args.exc_type is not SystemExit and args.exc_value is not None:
+        logging.getLogger("watchdog.run").critical("thread %s died: %s", getattr(args.thread, "name", "?"),
+                                                   type(args.exc_value).__name__, exc_info=args.exc_value)
+
+
 def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
     stopping = threading.Event()
+    threading.excepthook = _log_thread_crash
 
     def on_signal(signum: int, _frame: object) -> None:
         stopping.set()
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
+
+    def on_failure() -> None:
+        watchdog.wait_failure()
+        stopping.set()
+
     watchdog.start()
+    threading.Thread(target=on_failure, name="watchdog-failure", daemon=True).start()
     stopping.wait()
+    code = ExitCode.OK if watchdog.failure is None else ExitCode.INTERNAL
     # stop() waits for a notifier's request under way (up to its own timeout, 10s) and Python's exit
     # for a probe still running: neither may hold the exit past the deadline. What was not
     # delivered stays in the state file and goes out after the restart.
-    overdue = threading.Timer(shutdown_timeout + 1.0, os._exit, (0,))
+    overdue = threading.Timer(shutdown_timeout + 1.0, os._exit, (int(code),))
     overdue.daemon = True
     overdue.start()
     watchdog.stop(shutdown_timeout)
-    return 0
+    overdue.cancel()  # stopped in time: the process ends on its own (an embedding caller lives on)
+    return code

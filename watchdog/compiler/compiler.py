@@ -68,8 +68,10 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
         samples_sql = f"{body}\nLIMIT {ctx.bind(rule.samples)}" if rule.samples > 0 else None
         count_sql = _count(ctx)
         body = _count_and_samples(ctx, body, rule.samples)
-    elif kind.shape == "rows" and not rule.params.get("normalize"):  # normalized groups are counted when merged
+    elif kind.shape == "rows" and not rule.params.get("normalize") and (ctx.counts_itself or dialect.keeps_subquery_order):
         body = _window_count(ctx, body, rule.samples)
+    # else: run as written (MariaDB would drop a wrapped query's ORDER BY; normalized duplicate groups
+    # are counted when merged), its rows counted as they come
     population_sql = None
     if rule.min_population is not None and rule.table is not None:
         population_sql = (f"SELECT COUNT(*) AS wd_population FROM {dialect.quote(rule.table)} "
@@ -82,6 +84,7 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
         conditions=conditions, samples_sql=finish(dialect, samples_sql) if samples_sql else None, relations=relations,
         population_sql=finish(dialect, population_sql) if population_sql else None,
         count_sql=finish(dialect, count_sql) if count_sql else None,
+        counted_here=kind.shape == "rows" and not batchable and not ctx.counts_itself and not dialect.keeps_subquery_order,
     )
 
 

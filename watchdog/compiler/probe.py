@@ -54,6 +54,7 @@ class Probe:
     relations: Mapping[str, str] = field(default_factory=dict)
     population_sql: str | None = None
     count_sql: str | None = None
+    counted_here: bool = False  # the query runs as written: every row it returns is a violation
 
     @property
     def batchable(self) -> bool:

@@ -19,10 +19,12 @@ from watchdog.config.model import Rule, RuleFile, Target
 from watchdog.config.packs import expand_includes
 from watchdog.model.values import Record
 from watchdog.config.spec import DEFAULTS, common_rule_fields, top_fields
-from watchdog.validation.yamlsource import Node, parse
+from watchdog.validation.yamlsource import Node, parse_document
 from watchdog.errors import ConfigError, Location, Problem
 
 _ROOT = "a mapping with 'version', 'targets' and 'rules'"
+# A rule file of ten thousand rules is under 2 MB; anything larger is refused before it is parsed.
+MAX_FILE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -36,7 +38,8 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     env = os.environ if env is None else env
     shown = str(path)
     text = _read(Path(path), shown)
-    root, problems = parse(text, shown, env)
+    parsed = parse_document(text, shown, env)
+    root, problems = parsed.root, parsed.problems
     if root is None:
         raise ConfigError(problems)
     if not root.is_map:
@@ -64,14 +67,17 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
         path=shown, version=top["version"], targets=targets, rules=tuple(rules),
         notify={k: v for k, v in (top.get("notify") or {}).items() if v},
         check_paths=tuple(top.get("check_paths") or ()), secrets=_secrets(text, env),
+        expanded=parsed.expanded,
     )
     return Loaded(rule_file, registry)
 
 
 def _read(path: Path, shown: str) -> str:
-    """The file's text; a file that cannot be read is a problem placed like any other (at 1:1)."""
+    """The file's text; a file that cannot be read, or is too large, is a problem placed like any
+    other (at 1:1). At most MAX_FILE_BYTES + 1 bytes are read, so /dev/zero cannot fill memory."""
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
     except FileNotFoundError:
         message = "no such rule file (use -c FILE or set WATCHDOG_CONFIG)"
     except IsADirectoryError:
@@ -79,6 +85,9 @@ def _read(path: Path, shown: str) -> str:
     except OSError as exc:
         message = f"cannot read the rule file: {exc.strerror}"
     else:
+        if len(data) > MAX_FILE_BYTES:
+            message = f"the rule file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: refused (split it, or remove what is not rules)"
+            raise ConfigError([Problem(Location(shown, 1, 1), message)])
         try:
             return data.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -110,7 +119,8 @@ def _places(node: Node) -> Iterator[Location]:
 
 
 def _secrets(text: str, env: Mapping[str, str]) -> frozenset[str]:
-    """Values of the variables the file refers to: never to be echoed in output."""
+    """Values of the variables the file refers to: never to be echoed in output (the shortest
+    are left out: replacing '1' everywhere would hide nothing and garble every message)."""
     return frozenset(v for name in references(text) if len(v := env.get(name, "")) >= 4)
 
 

@@ -71,6 +71,7 @@ class RuleFile:
     notify: Mapping[str, Any] = field(default_factory=dict)
     check_paths: tuple[str, ...] = ()
     secrets: frozenset[str] = frozenset()
+    expanded: frozenset[str] = frozenset()  # every string a ${VAR} was expanded in, however short
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)

@@ -43,7 +43,15 @@ class TargetObj(Obj):
             ctx.add(node.value["tables"].key_loc, "'tables:' is for duckdb:// targets only (a database has its own tables)")
         return out
 
+
 RULE_NAME = r"[a-z][a-z0-9_]*"
+# PostgreSQL takes statement_timeout in milliseconds as a 32-bit integer (24.8 days); 0 means none.
+MAX_STATEMENT_TIMEOUT = 86400.0
+
+
+def statement_timeout(doc: str, default: float | None = None) -> Duration:
+    """A probe's time limit: never 0 (no limit at all), at most a day."""
+    return Duration(doc=doc, default=default, minimum=0.001, maximum=MAX_STATEMENT_TIMEOUT)
 
 
 #: The defaults of a rule's keys (under `defaults:` a file may change them) and of a target's: the one
@@ -56,8 +64,9 @@ TARGET_DEFAULTS = {"statement_timeout": 5.0, "connect_timeout": 5.0, "pool_size"
 def target_field() -> Obj:
     return TargetObj(doc="A database to probe.", fields={
         "dsn": Str(required=True, doc="postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://; ${VAR} is expanded."),
-        "statement_timeout": Duration(default=TARGET_DEFAULTS["statement_timeout"], doc="Per-probe time limit on this target."),
-        "connect_timeout": Duration(default=TARGET_DEFAULTS["connect_timeout"], doc="Time limit to open a connection."),
+        "statement_timeout": statement_timeout("Per-probe time limit on this target (1ms to 1d).", default=TARGET_DEFAULTS["statement_timeout"]),
+        "connect_timeout": Duration(default=TARGET_DEFAULTS["connect_timeout"], minimum=1.0, maximum=3600.0,
+                                    doc="Time limit to open a connection (1s to 1h)."),
         "pool_size": Int(default=TARGET_DEFAULTS["pool_size"], minimum=1, maximum=64,
                          doc="Connections to this target, at most: probes of one target run this many at a time."),
         "tables": TableSources(doc="duckdb:// only: each table a glob of run-history files.", item=Obj(fields={
@@ -71,12 +80,12 @@ def schedule_fields() -> dict[str, Field]:
     """Keys allowed both under `defaults` and on each rule."""
     return {
         "target": Identifier(doc="Which target the rule probes (default: the only target, or 'main')."),
-        "interval": Duration(doc="How often `watchdog run` evaluates the rule."),
-        "for": Duration(doc="How long a violation must last before the alert fires."),
+        "interval": Duration(minimum=1.0, doc="How often `watchdog run` evaluates the rule (1s to 10 years)."),
+        "for": Duration(doc="How long a violation must last before the alert fires (up to 10 years)."),
         "severity": Enum(choices=SEVERITIES),
         "samples": Int(minimum=0, maximum=100, doc="How many offending rows a result carries."),
-        "statement_timeout": Duration(doc="Overrides the target's statement_timeout for this rule."),
-        "repeat_interval": Duration(doc="How often a firing alert is re-sent."),
+        "statement_timeout": statement_timeout("Overrides the target's statement_timeout for this rule (1ms to 1d)."),
+        "repeat_interval": Duration(minimum=1.0, doc="How often a firing alert is re-sent (1s to 10 years)."),
         "error_threshold": Int(minimum=1, doc="Failed evaluations in a row before `probe_failing` fires."),
         "labels": StrMap(doc="Extra labels on alerts."),
     }
@@ -92,7 +101,7 @@ def common_rule_fields() -> dict[str, Field]:
         "where_sql": Str(doc="A trusted raw SQL condition, ANDed with `where`."),
         "time_column": Identifier(doc="The column windows and ages are measured on."),
         "time_unit": Enum(choices=TIME_UNITS, default=DEFAULTS["time_unit"], doc="How time columns are stored: timestamp, epoch s or epoch ms."),
-        "window": Duration(doc="Only rows whose time_column is within this window count."),
+        "window": Duration(minimum=0.001, doc="Only rows whose time_column is within this window count (up to 10 years)."),
         "timezone": TimeZoneField(doc="IANA time zone of `per` buckets and of a declared cron schedule (default UTC)."),
         "group_by": Identifiers(doc="Judge each group of these columns alone (count, ratio, absent)."),
         "expect_groups": GroupValues(doc="Groups that must be present: a missing one is a violation, not silence."),
@@ -112,7 +121,7 @@ def common_rule_fields() -> dict[str, Field]:
 
 
 def notify_field() -> Obj:
-    timeout = Duration(default=10.0, doc="HTTP request time limit.")
+    timeout = Duration(default=10.0, minimum=0.001, maximum=3600.0, doc="HTTP request time limit (1ms to 1h).")
     return Obj(doc="Where `watchdog run` sends alerts; any subset. An empty URL disables a notifier.", fields={
         "slack": Obj(fields={"webhook_url": Str(required=True), "samples": Int(default=5, minimum=0, maximum=20), "timeout": timeout}),
         "webhook": Obj(fields={"url": Str(required=True), "secret": Str(), "headers": StrMap(), "timeout": timeout}),

@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from watchdog.config.model import TableSource
+from watchdog.model.values import TableSource
 from watchdog.demo.incidents import Rows
 from watchdog.dialects import DUCKDB
 

@@ -12,6 +12,9 @@ class Dialect(ABC):
     against a strict identifier pattern, so quoting never has to escape anything dangerous."""
 
     name: str = ""
+    #: Whether an ORDER BY inside a derived table orders what the outer query reads (MariaDB and
+    #: MySQL drop it): where not, a query that is not ours is run as written and counted here.
+    keeps_subquery_order: bool = True
 
     def __repr__(self) -> str:
         return f"<dialect {self.name}>"

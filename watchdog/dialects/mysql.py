@@ -14,6 +14,7 @@ from watchdog.dialects.base import Dialect
 
 class MySQL(Dialect):
     name = "mysql"
+    keeps_subquery_order = False
 
     def quote_part(self, part: str) -> str:
         return "`" + part.replace("`", "``") + "`"

@@ -31,12 +31,21 @@ SYNTHETIC_SUMMARY = {
                       "resolved": "the probe of {{ rule }} on {{ target }} runs again"},
     "target_down": {"firing": "target {{ target }} is unreachable: {{ error }}",
                     "resolved": "target {{ target }} is reachable again"},
+    "rule_stale": {"firing": "{{ rule }} on {{ target }} is not being evaluated: {{ error }}",
+                   "resolved": "{{ rule }} on {{ target }} is evaluated again"},
+    "state_unwritable": {"firing": "the state file {{ target }} cannot be written: {{ error }}",
+                         "resolved": "the state file {{ target }} is written again"},
 }
 SYNTHETIC_DESCRIPTION = {
     "probe_failing": {"firing": "While the probe fails, the invariant of {{ rule }} is not being checked.",
                       "resolved": "The invariant of {{ rule }} is checked again."},
     "target_down": {"firing": "No rule on {{ target }} is being checked while it is down.",
                     "resolved": "Rules on {{ target }} are checked again."},
+    "rule_stale": {"firing": "Its probe hangs or the scheduler fell behind: the invariant of {{ rule }} is not being checked.",
+                   "resolved": "The invariant of {{ rule }} is checked again."},
+    "state_unwritable": {"firing": "Alert state and notifications are kept in memory until it can be written; "
+                                   "a restart meanwhile forgets them.",
+                         "resolved": "What was kept in memory is in the state file."},
 }
 
 

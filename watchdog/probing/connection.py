@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from watchdog.model.values import TableSource
-from watchdog.probing.dsn import DsnError, dialect_of, sqlite_path
+from watchdog.probing.dsn import DsnError, dialect_of, scrub, secrets_of, sqlite_path
 
 
 class ProbeFailure(Exception):
@@ -52,9 +52,12 @@ def _ms(seconds: float) -> int:
 class PostgresConnection:
     """Every probe is one autocommit statement, hence its own transaction, read-only by session default.
 
-    The session starts with default_transaction_read_only=on, statement_timeout and TimeZone=UTC,
-    so a probe costs one round trip. SQL a user wrote (`guarded`) could switch those defaults
-    with set_config(); after such a probe the session's guarantees are set again.
+    The session starts with default_transaction_read_only=on, statement_timeout and TimeZone=UTC
+    (as startup options, beside the DSN's own), so a probe costs one round trip. Every probe goes
+    through the extended protocol, which runs one statement and no more, whatever a `;` hides in.
+    SQL a user wrote (`guarded`) could change the session with set_config() (its read-only
+    default, its search_path, its role); after such a probe the session is discarded back to its
+    startup settings, so no rule changes what the next one sees.
     """
 
     def __init__(self, dsn: str, connect_timeout: float, statement_timeout: float = 5.0) -> None:
@@ -62,16 +65,20 @@ class PostgresConnection:
         from psycopg.rows import dict_row
 
         self._psycopg = psycopg
-        self._timeout_ms = _ms(statement_timeout)
+        self._session_ms = self._timeout_ms = _ms(statement_timeout)
+        # Rows come in chunks where libpq has chunked mode (17+), else one by one.
+        self._chunk = 1000 if psycopg.pq.version() >= 170000 else 1
         ours = f"-c default_transaction_read_only=on -c statement_timeout={self._timeout_ms} -c TimeZone=UTC"
         try:
             theirs = psycopg.conninfo.conninfo_to_dict(dsn).get("options") or ""
+            # prepare_threshold=None: psycopg would otherwise prepare our DISCARD ALL after five
+            # runs, and the sixth would run a prepared statement it has just deallocated itself.
             self._conn = psycopg.connect(
-                dsn, autocommit=True, row_factory=dict_row, application_name="watchdog",
+                dsn, autocommit=True, row_factory=dict_row, application_name="watchdog", prepare_threshold=None,
                 connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
-        except psycopg.Error as exc:
-            raise ProbeFailure(f"cannot connect: {_one_line(exc)}", "connection") from None
+        except psycopg.Error as exc:  # libpq may echo the DSN it could not read
+            raise ProbeFailure(scrub(f"cannot connect: {_one_line(exc)}", secrets_of(dsn)), "connection") from None
         self.broken = False
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
@@ -81,10 +88,12 @@ class PostgresConnection:
                 self._conn.execute(f"SET statement_timeout = {_ms(timeout)}")
                 self._timeout_ms = _ms(timeout)
             try:
-                return self._conn.execute(sql, params).fetchall()
+                # stream() binds even without parameters: the extended protocol, one statement.
+                with self._conn.cursor() as cursor:
+                    return list(cursor.stream(sql, params, size=self._chunk))
             finally:
                 if guarded and not self._conn.closed:
-                    self._conn.execute(f"SET default_transaction_read_only = on; SET statement_timeout = {self._timeout_ms}")
+                    self._discard()
         except psycopg.errors.QueryCanceled:
             raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)", "timeout") from None
         except psycopg.OperationalError as exc:
@@ -92,6 +101,17 @@ class PostgresConnection:
             raise ProbeFailure(f"database error: {_one_line(exc)}", "connection") from None
         except psycopg.Error as exc:
             raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
+
+    def _discard(self) -> None:
+        """Back to the session's startup state: settings (ours and the DSN's options, which RESET
+        restores), role, advisory locks, prepared statements. A session that cannot be reset is
+        never used again."""
+        try:
+            self._conn.execute("DISCARD ALL")
+        except self._psycopg.Error:
+            self.broken = True
+            raise
+        self._timeout_ms = self._session_ms
 
     def cancel(self) -> None:
         try:

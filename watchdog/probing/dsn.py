@@ -12,27 +12,37 @@ _SCHEMES = {
     "postgresql": "postgresql", "postgres": "postgresql", "sqlite": "sqlite",
     "mysql": "mysql", "mariadb": "mysql", "duckdb": "duckdb",
 }
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]{0,30}):(//)?")
 # The password of a URL as urllib splits one (user up to the first ':', host after the last '@'),
 # matched rather than parsed so that a malformed URL ("[bad") cannot make hiding it fail.
 _URL_PASSWORD = re.compile(r"://[^/?#:]*:([^/?#]*)@[^/?#@]*")
-_KEYWORD_PASSWORD = re.compile(r"(password=)([^&\s]+)", re.IGNORECASE)
+# What a mistyped URL may hold as a password: everything between the user's ':' and the last '@'
+# ('/', '?' and '#' included, which a URL would have to escape).
+_LOOSE_PASSWORD = re.compile(r"^[^:]*:/*[^/?#:@]*:(.*)@[^@]*$", re.DOTALL)
+_KEYWORD_PASSWORD = re.compile(r"(password\s*=\s*)('(?:[^'\\]|\\.)*'|[^&\s]+)", re.IGNORECASE)
+_EXPECTED = "use postgresql://..., mysql://..., mariadb://..., sqlite:///path or duckdb://"
 
 
 class DsnError(ValueError):
-    """The DSN names no driver we have, or not in a form it takes."""
+    """The DSN names no driver we have, or not in a form it takes. The message never holds the
+    DSN itself: a mistyped one is exactly the one whose password we cannot find to hide."""
 
 
 def dialect_of(dsn: str) -> Dialect:
-    scheme = dsn.split(":", 1)[0].lower() if ":" in dsn else ""
+    match = _SCHEME.match(dsn)
+    if match is None:
+        raise DsnError(f"not a DSN URL: {_EXPECTED}")
+    scheme = match.group(1).lower()
     if scheme not in _SCHEMES:
-        raise DsnError(f"unsupported DSN '{redact(dsn)}': use postgresql://..., mysql://..., "
-                       "mariadb://..., sqlite:///path or duckdb://")
+        raise DsnError(f"unsupported DSN scheme '{match.group(1)}': {_EXPECTED}")
     if scheme == "sqlite":
         sqlite_path(dsn)
     elif scheme == "duckdb":
         check_duckdb(dsn)
     elif _SCHEMES[scheme] == "mysql":
         mysql_params(dsn)
+    elif not match.group(2):
+        raise DsnError(f"a PostgreSQL DSN starts with {scheme}:// ({_EXPECTED})")
     return DIALECTS[_SCHEMES[scheme]]
 
 
@@ -41,8 +51,8 @@ def mysql_params(dsn: str) -> dict[str, Any]:
     try:
         url = urllib.parse.urlsplit(dsn)
         port = url.port
-    except ValueError as exc:
-        raise DsnError(f"bad MySQL DSN '{redact(dsn)}': {exc}") from None
+    except ValueError:  # urllib's message quotes the part it took for a port: maybe the password
+        raise DsnError("bad MySQL DSN: it looks like mysql://user:password@host:3306/database") from None
     if not url.hostname:
         raise DsnError("a MySQL DSN looks like mysql://user:password@host:3306/database")
     params: dict[str, Any] = {"host": url.hostname, "port": port or 3306}
@@ -82,10 +92,13 @@ def redact(dsn: str) -> str:
 
 
 def secrets_of(dsn: str) -> set[str]:
+    """Every string of `dsn` that may be its password, to scrub from messages that echo it."""
     found = {m.group(2) for m in _KEYWORD_PASSWORD.finditer(dsn)}
-    match = _URL_PASSWORD.search(dsn)
-    if match and match.group(1):
-        found.add(match.group(1))
+    found |= {value.strip("'") for value in found}
+    for pattern in (_URL_PASSWORD, _LOOSE_PASSWORD):
+        match = pattern.search(dsn)
+        if match and match.group(1):
+            found.add(match.group(1))
     return found
 
 

@@ -39,6 +39,8 @@ def judge(probe: Probe, rows: list[dict[str, Any]], now: datetime) -> Verdict:
         count, samples = merged_duplicates(rows, probe.rule.params["key"], probe.rule.params["normalize"], probe.rule.samples)
         return Verdict(count > 0, count, float(count), samples)
     if probe.shape == "rows":
+        if probe.counted_here:
+            rows = [{"wd_count": len(rows), **row} for row in rows[:max(probe.rule.samples, 1)]]
         return _rows(rows, expect)
     if probe.shape == "schedule":
         try:

@@ -1,7 +1,12 @@
 """The alert lifecycle of `watchdog run`: pending -> firing -> resolved, per (alertname, rule, target).
 
-Pure bookkeeping, so it can be tested with frozen time: it is told what happened and when, and
+Pure bookkeeping, so it can be tested with fake clocks: it is told what happened and when, and
 answers with what changed and which notifications to send; the caller persists and delivers.
+Times shown (`since`, `sent`, a resolve's end) are wall-clock; how long an alert has lasted and
+when it repeats are measured on the monotonic clock, so a step of the wall clock (NTP, a VM
+resumed) neither delays nor hastens `for` and repeats. Changes are reported only when something
+a restart needs changes (a new alert, firing, an error, a repeat sent), not at every evaluation:
+the evidence of an alert is written when it changes state, and kept in memory in between.
 
 - A rule's own alert (alertname = the rule): violated -> pending; violated for `for` -> firing;
   holds -> resolved (a pending alert just ends). A probe that could not run changes nothing: it
@@ -10,6 +15,10 @@ answers with what changed and which notifications to send; the caller persists a
   the target is unreachable do not count; `target_down` covers those, so one outage pages once.
 - `target_down`: that many connection attempts to the target failed in a row (threshold: the
   lowest `error_threshold` of its rules).
+- `rule_stale`: the rule has not been evaluated for 2 of its intervals (a probe that hangs, a
+  scheduler that fell behind): nobody is checking it.
+- `state_unwritable`: the state file cannot be written; alerts and notifications are kept in
+  memory meanwhile, and are lost if the process ends before it can be written again.
 
 A firing alert is re-sent to each notifier every `repeat_interval`, or more often where the
 notifier needs it (Alertmanager's resend interval).
@@ -17,9 +26,10 @@ notifier needs it (Alertmanager's resend interval).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from watchdog.config.model import Rule
 from watchdog.notify.message import fingerprint_of
@@ -27,7 +37,14 @@ from watchdog.results.model import Result
 
 PROBE_FAILING = "probe_failing"
 TARGET_DOWN = "target_down"
+RULE_STALE = "rule_stale"
+STATE_UNWRITABLE = "state_unwritable"
+STALE_INTERVALS = 2
 SEVERITY_ORDER = ("info", "warning", "critical")
+
+
+def _monotonic() -> float:
+    return time.monotonic()  # looked up at each call, so freezegun's clock moves it in tests
 
 
 @dataclass(frozen=True)
@@ -87,15 +104,37 @@ class Policy:
 
 
 class AlertBook:
-    """Every alert of one `watchdog run`, keyed by fingerprint. Not thread-safe: the caller locks."""
+    """Every alert of one `watchdog run`, keyed by fingerprint. Not thread-safe: the caller locks.
+
+    `alerts` come from the state file; `now` is the wall-clock time they are loaded at, which
+    places their start and last sends on the monotonic clock."""
 
     def __init__(self, rules: Iterable[Rule], resend: Mapping[str, float | None],
-                 alerts: Iterable[Alert] = ()) -> None:
+                 alerts: Iterable[Alert] = (), now: datetime | None = None,
+                 monotonic: Callable[[], float] = _monotonic) -> None:
         self._rules = {(r.name, r.target): r for r in rules}
         self._resend = dict(resend)
-        self._alerts = {a.fingerprint: a for a in alerts}
+        self._monotonic = monotonic
+        self._alerts: dict[str, Alert] = {}
+        self._began: dict[str, float] = {}  # fingerprint -> when it began, monotonic
+        self._sent: dict[str, dict[str, float]] = {}  # fingerprint -> notifier -> last sent, monotonic
+        mono = monotonic()
+
+        def ago(at: datetime) -> float:
+            return 0.0 if now is None else max(0.0, (now - at).total_seconds())
+
+        for alert in alerts:
+            self._alerts[alert.fingerprint] = alert
+            self._began[alert.fingerprint] = mono - ago(alert.since)
+            self._sent[alert.fingerprint] = {name: mono - ago(at) for name, at in alert.sent.items()}
         self._errors: dict[tuple[str, str], int] = {}
         self._connect_failures: dict[str, int] = {}
+        self._evaluated = {key: mono for key in self._rules}  # (rule, target) -> last evaluation, monotonic
+
+    def begin(self) -> None:
+        """Evaluations start now: staleness counts from here."""
+        mono = self._monotonic()
+        self._evaluated = {key: mono for key in self._rules}
 
     @property
     def alerts(self) -> list[Alert]:
@@ -107,7 +146,8 @@ class AlertBook:
     def observe(self, result: Result, unreachable: bool = False) -> Changes:
         """A rule was evaluated at `result.evaluated_at`; `unreachable`: it failed because its target is."""
         now, key = result.evaluated_at, (result.rule, result.target)
-        changes = Changes()
+        self._evaluated[key] = self._monotonic()
+        changes = self._clear(RULE_STALE, result.rule, result.target, now)
         if result.status == "error":
             if unreachable:
                 return changes
@@ -136,42 +176,70 @@ class AlertBook:
 
     def repeats(self, now: datetime) -> Changes:
         """Firing alerts due again at some notifier (repeat_interval, or the notifier's resend interval)."""
-        changes = Changes()
+        changes, mono = Changes(), self._monotonic()
         for alert in list(self._alerts.values()):
             if not alert.firing:
                 continue
             every = self._policy(alert).repeat_interval
+            sent = self._sent.setdefault(alert.fingerprint, {})
+            began = self._began.get(alert.fingerprint, mono)
             due = tuple(name for name, resend in self._resend.items()
-                        if now - alert.sent.get(name, alert.since) >= timedelta(seconds=min(every, resend or math.inf)))
+                        if mono - sent.get(name, began) >= min(every, resend or math.inf))
             if due:
+                sent.update((name, mono) for name in due)
                 updated = replace(alert, sent={**alert.sent, **{name: now for name in due}})
                 self._alerts[alert.fingerprint] = updated
                 changes.saved.append(updated)
                 changes.outgoing.append(Outgoing(updated, "firing", now, due, repeat=True))
         return changes
 
+    def stale(self, now: datetime) -> Changes:
+        """Raise `rule_stale` for rules not evaluated for STALE_INTERVALS of their interval."""
+        changes, mono = Changes(), self._monotonic()
+        for (name, target), rule in self._rules.items():
+            if mono - self._evaluated.get((name, target), mono) >= STALE_INTERVALS * rule.interval:
+                error = f"not evaluated for more than {STALE_INTERVALS} intervals of {rule.interval:g}s"
+                changes.extend(self._raise(RULE_STALE, name, target, now, None, error))
+        return changes
+
+    def state_file(self, failing: str | None, path: str, now: datetime) -> Changes:
+        """Raise `state_unwritable` while the state file cannot be written (`failing` says why); clear it after."""
+        if failing is None:
+            return self._clear(STATE_UNWRITABLE, "", path, now)
+        return self._raise(STATE_UNWRITABLE, "", path, now, None, failing)
+
+    def stale_rules(self) -> list[str]:
+        """Rules with a `rule_stale` alert, for /-/healthy."""
+        return sorted(f"{a.rule} on {a.target}" for a in self._alerts.values() if a.alertname == RULE_STALE)
+
     def retire(self, now: datetime) -> Changes:
         """Resolve and forget alerts whose rule or target is no longer in the rule file."""
         targets = {target for _, target in self._rules}
         changes = Changes()
         for alert in list(self._alerts.values()):
-            known = alert.target in targets if alert.alertname == TARGET_DOWN else (alert.rule, alert.target) in self._rules
+            known = (alert.target in targets if alert.alertname == TARGET_DOWN else
+                     alert.alertname != STATE_UNWRITABLE and (alert.rule, alert.target) in self._rules)
             if not known:
                 changes.extend(self._end(alert, now))
         return changes
 
     def _raise(self, alertname: str, rule: str, target: str, now: datetime,
                evidence: Result | None, error: str | None) -> Changes:
-        changes = Changes()
+        changes, mono = Changes(), self._monotonic()
         current = self.get(alertname, rule, target)
         alert = Alert(alertname, rule, target, "pending", now) if current is None else current
+        changed = current is None or error != current.error
         alert = replace(alert, evidence=evidence or alert.evidence, error=error)
-        policy = self._policy(alert)
-        if not alert.firing and now - alert.since >= timedelta(seconds=policy.for_seconds):
+        fingerprint = alert.fingerprint
+        began = self._began.setdefault(fingerprint, mono)
+        if not alert.firing and mono - began >= self._policy(alert).for_seconds:
             alert = replace(alert, state="firing", sent={name: now for name in self._resend})
+            self._sent[fingerprint] = {name: mono for name in self._resend}
             changes.outgoing.append(Outgoing(alert, "firing", now, tuple(self._resend)))
-        self._alerts[alert.fingerprint] = alert
-        changes.saved.append(alert)
+            changed = True
+        self._alerts[fingerprint] = alert
+        if changed:
+            changes.saved.append(alert)
         return changes
 
     def _clear(self, alertname: str, rule: str, target: str, now: datetime) -> Changes:
@@ -180,6 +248,8 @@ class AlertBook:
 
     def _end(self, alert: Alert, now: datetime) -> Changes:
         del self._alerts[alert.fingerprint]
+        self._began.pop(alert.fingerprint, None)
+        self._sent.pop(alert.fingerprint, None)
         changes = Changes(deleted=[alert.fingerprint])
         if alert.firing:
             changes.outgoing.append(Outgoing(alert, "resolved", now, tuple(self._resend)))
@@ -188,14 +258,15 @@ class AlertBook:
     def _policy(self, alert: Alert) -> Policy:
         """A rule alert follows its rule; probe_failing fires at once; target_down takes the
         loudest severity and the shortest repeat of the target's rules."""
-        if alert.alertname == TARGET_DOWN:
-            rules = [r for r in self._rules.values() if r.target == alert.target]
+        if alert.alertname in (TARGET_DOWN, STATE_UNWRITABLE):
+            rules = [r for r in self._rules.values() if alert.alertname == STATE_UNWRITABLE or r.target == alert.target]
             severity = max((r.severity for r in rules), key=SEVERITY_ORDER.index, default="critical")
             return Policy(0.0, min((r.repeat_interval for r in rules), default=4 * 3600.0), severity)
         rule = self._rules.get((alert.rule, alert.target))
         if rule is None:  # retired: the rule left the file while its alert was active
             return Policy(0.0, 4 * 3600.0, alert.evidence.severity if alert.evidence else "warning")
-        return Policy(0.0 if alert.alertname == PROBE_FAILING else rule.for_seconds, rule.repeat_interval, rule.severity)
+        own = alert.alertname not in (PROBE_FAILING, RULE_STALE)
+        return Policy(rule.for_seconds if own else 0.0, rule.repeat_interval, rule.severity)
 
     def severity(self, alert: Alert) -> str:
         return self._policy(alert).severity

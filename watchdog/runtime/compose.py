@@ -1,7 +1,8 @@
 """From an alert's state change to the Notification every notifier renders.
 
 Summary and description are the rule's own jinja2 templates when it has them (only for the rule's
-own alert), else the defaults of watchdog.notify.templates; they see the rule and its result.
+own alert), else the defaults of watchdog.notify.templates; they see the rule and its result
+(capped already) and their output is capped too (watchdog.runtime.limits).
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from watchdog.config.model import Rule
 from watchdog.notify.message import Notification
 from watchdog.notify.templates import default_templates, render_text
 from watchdog.runtime.alerts import Alert, Outgoing
+from watchdog.runtime.limits import cap_text
 
 
 def context(alert: Alert, status: str, rule: Rule | None, severity: str) -> dict[str, Any]:
@@ -40,8 +42,8 @@ def compose(outgoing: Outgoing, rules: Mapping[tuple[str, str], Rule], severity:
         violations=0 if resolved or evidence is None else evidence.violations,
         value=None if resolved or evidence is None else evidence.value,
         samples=() if resolved or evidence is None else evidence.samples,
-        summary=render_text(rule.summary if own and rule and not resolved else None, summary_default, ctx),
-        description=render_text(rule.description if own and rule and not resolved else None, description_default, ctx),
+        summary=cap_text(render_text(rule.summary if own and rule and not resolved else None, summary_default, ctx)),
+        description=cap_text(render_text(rule.description if own and rule and not resolved else None, description_default, ctx)),
         runbook_url=rule.runbook_url if rule else None,
         labels=dict(rule.labels) if rule and alert.alertname != "target_down" else {},
         fingerprint=alert.fingerprint, starts_at=alert.since, ends_at=outgoing.at if resolved else None,

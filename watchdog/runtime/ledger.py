@@ -53,6 +53,7 @@ class Snapshot:
     targets: dict[str, bool]
     notifications: dict[tuple[str, str], int]
     splits: dict[str, int]
+    state_errors: int = 0
 
 
 class Ledger:
@@ -65,6 +66,7 @@ class Ledger:
         self._targets: dict[str, bool] = {}
         self._notifications = {(n, result): 0 for n in notifiers for result in NOTIFY_RESULTS}
         self._splits = {line.rule.target: 0 for line in self._rules.values()}
+        self._state_errors = 0
 
     def record(self, result: Result) -> Result | None:
         """Keep `result`; returns the rule's previous result (to log transitions)."""
@@ -103,6 +105,12 @@ class Ledger:
             self._notifications[key] = self._notifications.get(key, 0) + 1
         self.changed.set()
 
+    def state_failed(self) -> None:
+        """A write to (or read of) the state file failed."""
+        with self._lock:
+            self._state_errors += 1
+        self.changed.set()
+
     def results(self) -> list[Result]:
         """The latest result of every rule evaluated so far."""
         with self._lock:
@@ -113,4 +121,4 @@ class Ledger:
             lines = tuple(RuleLine(line.rule, line.latest, line.last_ran, line.errors, line.skipped,
                                    Histogram(list(line.durations.counts), line.durations.total))
                           for line in self._rules.values())
-            return Snapshot(lines, dict(self._targets), dict(self._notifications), dict(self._splits))
+            return Snapshot(lines, dict(self._targets), dict(self._notifications), dict(self._splits), self._state_errors)

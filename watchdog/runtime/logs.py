@@ -61,6 +61,7 @@ def configure(fmt: str, secrets: Iterable[str], level: int = logging.INFO,
     scrubber = Scrubber(secrets)
     handler.addFilter(scrubber)
     logger = logging.getLogger("watchdog")
+    handler.previous = (logger.level, logger.propagate)  # type: ignore[attr-defined]  # restored by release()
     logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
@@ -68,6 +69,11 @@ def configure(fmt: str, secrets: Iterable[str], level: int = logging.INFO,
 
 
 def release(handler: logging.Handler) -> None:
-    """Undo configure(): an embedding process or a test calling main() again starts clean."""
-    logging.getLogger("watchdog").removeHandler(handler)
+    """Undo configure(): the logger's level and propagation as they were, so an embedding process
+    (or a test calling main() again) finds its own logging as it left it."""
+    logger = logging.getLogger("watchdog")
+    logger.removeHandler(handler)
+    level, propagate = getattr(handler, "previous", (logging.NOTSET, True))
+    logger.setLevel(level)
+    logger.propagate = propagate
     handler.close()

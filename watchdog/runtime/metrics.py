@@ -65,9 +65,13 @@ class RuntimeCollector(Collector):
                                      "split into their rules' own probes from then on.", labels=["target"])
         for name, count in sorted(snap.splits.items()):
             splits.add_metric([name], count)
+        state_errors = CounterMetricFamily("watchdog_state_errors", "Writes or reads of the state file that failed "
+                                           "(what could not be written is kept in memory and tried again).")
+        state_errors.add_metric([], snap.state_errors)
         build = GaugeMetricFamily("watchdog_build_info", "Always 1; the version is a label.", labels=["version"])
         build.add_metric([__version__], 1)
-        yield from (violations, up, value, evaluated, duration, errors, skipped, targets, notifications, splits, build)
+        yield from (violations, up, value, evaluated, duration, errors, skipped, targets, notifications, splits, state_errors,
+                    build)
 
 
 def registry_for(ledger: Ledger) -> CollectorRegistry:

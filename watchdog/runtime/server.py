@@ -1,6 +1,7 @@
 """The HTTP side of `watchdog run`: /metrics for Prometheus, /-/healthy and /-/ready for supervisors.
 
-/-/healthy answers 200 while the scheduler thread lives; /-/ready once every rule has been
+/-/healthy answers 200 while nothing is wrong, else 503 with one line per problem (a thread that
+died, a state file that cannot be written, rules not evaluated for 2 intervals); /-/ready once every rule has been
 evaluated at least once (until then /metrics is incomplete). Content negotiation (text format or
 OpenMetrics, plain or gzip) is the Exposition's: it hands out bodies rendered in the background.
 """
@@ -25,7 +26,7 @@ class ListenError(Exception):
 
 
 class MetricsServer:
-    def __init__(self, listen: str, exposition: Exposition, healthy: Callable[[], bool], ready: Callable[[], bool]) -> None:
+    def __init__(self, listen: str, exposition: Exposition, healthy: Callable[[], list[str]], ready: Callable[[], bool]) -> None:
         host, port = parse_listen(listen)
         self._exposition = exposition
         handler = _handler(exposition, healthy, ready)
@@ -51,7 +52,7 @@ class MetricsServer:
         self._exposition.stop()
 
 
-def _handler(exposition: Exposition, healthy: Callable[[], bool], ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+def _handler(exposition: Exposition, healthy: Callable[[], list[str]], ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -61,7 +62,8 @@ def _handler(exposition: Exposition, healthy: Callable[[], bool], ready: Callabl
                 body, content_type, zipped = exposition.body(self.headers.get("Accept", ""), self.headers.get("Accept-Encoding", ""))
                 self._answer(200, body, {"Content-Type": content_type, **({"Content-Encoding": "gzip"} if zipped else {})})
             elif path == "/-/healthy":
-                self._status(healthy(), b"healthy\n", b"scheduler stopped\n")
+                problems = healthy()
+                self._status(not problems, b"healthy\n", "".join(f"{p}\n" for p in problems).encode())
             elif path == "/-/ready":
                 self._status(ready(), b"ready\n", b"not every rule has been evaluated yet\n")
             elif path == "/":

@@ -1,21 +1,23 @@
-"""Alert state in the `--state` SQLite file, so a restart neither pages again nor forgets an alert.
+"""Alert state in the `--state` file, so a restart neither pages again nor forgets an alert.
 
-One table, `alert_state`, beside the outbox's `notify_outbox` in the same file (each keeps to its
-own table). Every change is written through at once: the state file is the truth after a crash.
+One table, `alert_state`, on the state file's one connection (watchdog.statefile), beside the
+outbox's `notify_outbox`. Changes are staged in memory and written by the runtime in the same
+transaction as the notifications they queue; a change that could not be written stays staged
+(the latest version of each alert) until a write succeeds.
 """
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from watchdog.results.model import Result
 from watchdog.runtime.alerts import Alert
+from watchdog.statefile import StateDatabase, StateError
 
-SCHEMA = """
+__all__ = ["StateError", "StateStore"]
+
+SCHEMA = {"": """
 CREATE TABLE IF NOT EXISTS alert_state (
     fingerprint TEXT PRIMARY KEY,
     alertname TEXT NOT NULL,
@@ -27,11 +29,9 @@ CREATE TABLE IF NOT EXISTS alert_state (
     error TEXT,
     sent TEXT NOT NULL
 );
-"""
-
-
-class StateError(Exception):
-    """The state file cannot be opened or read; the message names the file."""
+"""}
+UPSERT = ("INSERT INTO alert_state VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (fingerprint) DO UPDATE SET "
+          + ", ".join(f"{c} = excluded.{c}" for c in ("alertname", "rule", "target", "state", "since", "evidence", "error", "sent")))
 
 
 def result_to_json(result: Result) -> str:
@@ -48,48 +48,55 @@ def result_from_json(text: str) -> Result:
     )
 
 
-class StateStore:
-    """Active alerts by fingerprint; safe to share between threads."""
+def _row(alert: Alert) -> tuple[object, ...]:
+    return (alert.fingerprint, alert.alertname, alert.rule, alert.target, alert.state, alert.since.isoformat(),
+            result_to_json(alert.evidence) if alert.evidence else None, alert.error,
+            json.dumps({name: at.isoformat() for name, at in alert.sent.items()}, sort_keys=True))
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._lock = threading.Lock()
-        try:
-            self._conn = sqlite3.connect(self.path, timeout=10.0, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
-            self._conn.executescript(SCHEMA)
-        except sqlite3.Error as exc:
-            raise StateError(f"cannot use state file {self.path}: {exc}") from None
+
+class StateStore:
+    """Active alerts by fingerprint. Guarded by the state file's lock."""
+
+    def __init__(self, db: StateDatabase) -> None:
+        db.schema(SCHEMA)
+        self._db = db
+        self._staged: dict[str, Alert | None] = {}  # fingerprint -> its latest version (None: forget it)
+
+    @property
+    def path(self) -> str:
+        return self._db.path
 
     def load(self) -> list[Alert]:
-        with self._lock:
-            rows = self._conn.execute(
-                "SELECT alertname, rule, target, state, since, evidence, error, sent FROM alert_state ORDER BY since"
-            ).fetchall()
-        return [
-            Alert(alertname, rule, target, state, datetime.fromisoformat(since),
-                  result_from_json(evidence) if evidence else None, error,
-                  {name: datetime.fromisoformat(at) for name, at in json.loads(sent).items()})
-            for alertname, rule, target, state, since, evidence, error, sent in rows
-        ]
+        """The alerts of the last run; a file that cannot be read is a StateError naming it."""
+        try:
+            rows = self._db.read("SELECT alertname, rule, target, state, since, evidence, error, sent FROM alert_state ORDER BY since")
+            return [
+                Alert(str(alertname), str(rule), str(target), str(state), datetime.fromisoformat(str(since)),
+                      result_from_json(str(evidence)) if evidence else None, None if error is None else str(error),
+                      {name: datetime.fromisoformat(at) for name, at in json.loads(str(sent)).items()})
+                for alertname, rule, target, state, since, evidence, error, sent in rows
+            ]
+        except (self._db.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
+            raise StateError(f"state {self.path} cannot be read ({type(exc).__name__}: {exc}); "
+                             "move it aside to start afresh") from None
 
-    def save(self, alerts: list[Alert], deleted: list[str]) -> None:
-        """Write alerts and forget fingerprints in one transaction."""
-        if not alerts and not deleted:
-            return
-        rows = [(a.fingerprint, a.alertname, a.rule, a.target, a.state, a.since.isoformat(),
-                 result_to_json(a.evidence) if a.evidence else None, a.error,
-                 json.dumps({name: at.isoformat() for name, at in a.sent.items()}, sort_keys=True)) for a in alerts]
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                self._conn.executemany("DELETE FROM alert_state WHERE fingerprint = ?", [(f,) for f in deleted])
-                self._conn.executemany("INSERT OR REPLACE INTO alert_state VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def stage(self, alerts: list[Alert], deleted: list[str]) -> None:
+        """Keep changes for the next write (the state file's lock held)."""
+        self._staged.update((fingerprint, None) for fingerprint in deleted)
+        self._staged.update((alert.fingerprint, alert) for alert in alerts)
 
-    def close(self) -> None:
-        with self._lock:
-            self._conn.close()
+    @property
+    def unsynced(self) -> int:
+        return len(self._staged)
+
+    def write(self, conn: Any) -> None:
+        """Inside the caller's transaction: write every staged change."""
+        gone = [(f,) for f, alert in self._staged.items() if alert is None]
+        rows = [_row(alert) for alert in self._staged.values() if alert is not None]
+        if gone:
+            conn.cursor().executemany(self._db.sql("DELETE FROM alert_state WHERE fingerprint = {p}"), gone)
+        if rows:
+            conn.cursor().executemany(self._db.sql(UPSERT), rows)
+
+    def written(self) -> None:
+        self._staged.clear()

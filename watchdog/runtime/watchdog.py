@@ -8,10 +8,9 @@ go to the outbox, drained by the dispatcher's own threads, so a slow notifier ne
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
 from pathlib import Path
 from types import TracebackType
@@ -24,15 +23,18 @@ from watchdog.evaluation.execute import Clock, utc_now
 from watchdog.evaluation.pool import Connector
 from watchdog.evaluation.units import Unit, plan_units
 from watchdog.probing.connection import connect
+from watchdog.probing.dsn import secrets_of
 from watchdog.results.model import Result
-from watchdog.runtime.alerts import AlertBook, Changes
+from watchdog.runtime.alerts import Alert, AlertBook, Changes
 from watchdog.runtime.compose import compose
 from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.ledger import Ledger
+from watchdog.runtime.limits import cap_result
 from watchdog.runtime.metrics import registry_for
 from watchdog.runtime.schedule import Scheduler
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
+from watchdog.statefile import StateError, open_state
 
 log = logging.getLogger("watchdog.run")
 
@@ -48,18 +50,28 @@ class Watchdog:
 
     def __init__(self, plan: Plan, *, state: str | Path = "watchdog-state.db", listen: str | None = None,
                  notifiers: Mapping[str, Notifier] | None = None, connector: Connector = connect,
-                 clock: Clock = utc_now, tick_every: float = 5.0) -> None:
+                 clock: Clock = utc_now, tick_every: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.plan = plan
         self._clock = clock
         self._notifiers = build_notifiers(plan.rule_file.notify) if notifiers is None else dict(notifiers)
         self._rules = {(rule.name, rule.target): rule for rule in plan.rules}
         self.ledger = Ledger(plan.rules, self._notifiers)
         self.registry = registry_for(self.ledger)
-        self._store = StateStore(state)
-        self._outbox = Outbox(state)
+        self._state = state
+        self._db = open_state(state, on_error=self.ledger.state_failed)
+        try:
+            self._store = StateStore(self._db)
+            self._outbox = Outbox(self._db)
+            alerts = self._store.load()
+        except StateError:
+            self._db.close()
+            raise
         self._dispatcher = Dispatcher(self._outbox, self._notifiers, on_result=self.ledger.notified)
-        self._book = AlertBook(plan.rules, {name: n.resend_interval for name, n in self._notifiers.items()}, self._store.load())
-        self._lock = threading.Lock()
+        self._monotonic = monotonic
+        self._book = self._new_book(alerts)
+        self._lock = threading.Lock()  # the alert book and the queue of its changes
+        self._queue: list[tuple[Changes, list[str]]] = []  # changes made, in order, not yet rendered and staged
+        self._persisting = threading.Lock()  # renders and writes the queue in order, outside self._lock
         self._units = plan_units(plan.probes)
         self._evaluator = Evaluator(plan.targets, connector=connector, clock=clock, secrets=plan.secrets,
                                     on_split=self._split)
@@ -70,6 +82,11 @@ class Watchdog:
         self._begun = False
         self._running = False
         self._closed = False
+        self._started = False
+        self._leading = False  # evaluating and sending (a replica on shared state may stand by)
+        self._failed = threading.Event()  # a thread of ours died: the process must not run on idle
+        self.failure: str | None = None
+        self._supervisor = threading.Thread(target=self._supervise, name="watchdog-supervisor", daemon=True)
 
     @classmethod
     def from_file(cls, path: str | Path, *, env: Mapping[str, str] | None = None, **options: Any) -> Watchdog:
@@ -78,8 +95,9 @@ class Watchdog:
 
     @property
     def secrets(self) -> frozenset[str]:
-        """DSN passwords, webhook URLs and secrets: what logs must never show."""
-        return self.plan.secrets | {s for n in self._notifiers.values() for s in getattr(n, "secrets", ())}
+        """DSN passwords (the state's too), webhook URLs and secrets: what logs must never show."""
+        notifiers = {s for n in self._notifiers.values() for s in getattr(n, "secrets", ())}
+        return self.plan.secrets | notifiers | secrets_of(str(self._state))
 
     @property
     def running(self) -> bool:
@@ -94,16 +112,35 @@ class Watchdog:
     def start(self) -> None:
         if self._running or self._closed:
             raise RuntimeError("this Watchdog is already running" if self._running else "this Watchdog is closed")
-        self._begin()
-        self._dispatcher.start()
         if self._server:
             self._server.start()
-        self._running = True
-        self._scheduler.start()
+        self._running = self._started = True
         log.info("watchdog running %d rule%s on %s; notifiers: %s; metrics: %s; state: %s",
                  len(self._rules), "" if len(self._rules) == 1 else "s", ", ".join(sorted({u.target for u in self._units})) or "no target",
                  ", ".join(sorted(self._notifiers)) or "none",
                  f"http://{self.address}/metrics" if self._server else "off", self._store.path)
+        if self._db.lead():
+            self._take_over()
+        else:
+            log.info("standing by: another watchdog evaluates and sends on state %s; taking over when it stops", self._db.path)
+        self._supervisor.start()
+
+    def _new_book(self, alerts: list[Alert]) -> AlertBook:
+        resend = {name: notifier.resend_interval for name, notifier in self._notifiers.items()}
+        return AlertBook(self.plan.rules, resend, alerts, now=self._clock(), monotonic=self._monotonic)
+
+    def _take_over(self) -> None:
+        """Evaluate and send from now on, from the alert state as the last leader left it."""
+        if self._leading:
+            return
+        if self._db.shared:  # another replica may have changed it since it was loaded
+            alerts = self._store.load()
+            with self._lock:
+                self._book = self._new_book(alerts)
+        self._begin()
+        self._dispatcher.start()
+        self._scheduler.start()
+        self._leading = True
 
     def check(self) -> list[Result]:
         """Evaluate every rule once now (waiting for any run already under way) and return the results."""
@@ -131,6 +168,7 @@ class Watchdog:
         if self._closed:
             return
         deadline = time.monotonic() + timeout
+        self._running = False  # the supervisor's cue: threads ending now are not a crash
         self._scheduler.stop()
         with self._lock:
             inflight = set(self._inflight)
@@ -138,7 +176,7 @@ class Watchdog:
         if late:
             log.warning("stopping with %d probe(s) still running: cancelled, their results are dropped", len(late))
         self._evaluator.close()
-        if self._running:
+        if self._started:
             self._dispatcher.stop(flush_deadline=max(0.0, deadline - time.monotonic()))
         self.close()
 
@@ -148,12 +186,12 @@ class Watchdog:
             if self._closed:
                 return
             self._closed = True
-        if self._server and self._running:
+        if self._server and self._started:
             self._server.stop()
         self._running = False
+        self._failed.set()  # ends the supervisor
         self._evaluator.close()
-        self._store.close()
-        self._outbox.close()
+        self._db.close()
 
     def __enter__(self) -> Watchdog:
         self.start()
@@ -163,10 +201,17 @@ class Watchdog:
         self.stop()
 
     def _begin(self) -> None:
-        """Once: resolve alerts left in the state file by rules that are gone."""
+        """Once: resolve alerts left in the state file by rules that are gone. Only the leader of a
+        shared state evaluates: check() beside a running replica would page twice."""
+        if not self._db.lead():
+            raise StateError(f"state {self._db.path} is in use by another watchdog that evaluates and sends; "
+                             "stop it or use a state of your own")
         if not self._begun:
             self._begun = True
-            self._apply(self._book.retire(self._clock()))
+            with self._lock:
+                self._book.begin()
+                self._apply(self._book.retire(self._clock()))
+            self._persist()
 
     def _submit(self, unit: Unit) -> None:
         if not unit.busy.acquire(blocking=False):
@@ -202,7 +247,9 @@ class Watchdog:
         """Ledger first (metrics), then the alert lifecycle.
 
         `attempt`: whether a connection to the target worked (None: none was tried, the pool answered
-        from a recent failure); `down`: why the target is unreachable, when it is."""
+        from a recent failure); `down`: why the target is unreachable, when it is. Results are capped
+        here (watchdog.runtime.limits), for metrics, logs, pages and the state file alike."""
+        results = [cap_result(result) for result in results]
         for result in results:
             previous = self.ledger.record(result)
             if down is None:  # an unreachable target is logged once, not once per rule
@@ -219,26 +266,68 @@ class Watchdog:
             for result in results:
                 changes.extend(self._book.observe(result, unreachable=down is not None))
             self._apply(changes)
+        self._persist()
 
     def _tick(self) -> None:
-        """Re-send firing alerts that are due (repeat_interval, Alertmanager's resend)."""
+        """Re-send firing alerts that are due (repeat_interval, Alertmanager's resend), raise
+        `rule_stale` for rules left unevaluated, retry what the state file could not take."""
         with self._lock:
-            if not self._closed:
-                self._apply(self._book.repeats(self._clock()))
+            if self._closed:
+                return
+            now = self._clock()
+            self._apply(self._book.repeats(now))
+            self._apply(self._book.stale(now))
+        self._persist()
 
     def _apply(self, changes: Changes) -> None:
-        """Queue notifications first, then save state: a crash in between sends twice, never not at all."""
-        try:
-            for outgoing in changes.outgoing:
-                notification = compose(outgoing, self._rules, self._book.severity(outgoing.alert))
-                for name in outgoing.notifiers:
-                    self._outbox.enqueue(name, notification)
+        """Under self._lock: queue what changed, in the order it changed, for _persist()."""
+        if changes.saved or changes.deleted or changes.outgoing:
+            self._queue.append((changes, [self._book.severity(o.alert) for o in changes.outgoing]))
+
+    def _persist(self) -> None:
+        """Render the queued changes' notifications, then write alert state and notifications in one
+        transaction, in the order the changes were made; never under self._lock."""
+        with self._persisting:
+            for attempt in range(2):  # a second round raises or clears state_unwritable after this write
+                with self._lock:
+                    self._apply(self._book.state_file(self._db.failing, self._db.path, self._clock()))
+                    queued, self._queue = self._queue, []
+                if attempt and not queued:
+                    return
+                self._stage_and_write(queued)
+
+    def _stage_and_write(self, queued: list[tuple[Changes, list[str]]]) -> None:
+        rendered = [(changes, [(o, compose(o, self._rules, severity)) for o, severity in zip(changes.outgoing, severities)])
+                    for changes, severities in queued]
+        with self._db.lock:
+            if self._closed:
+                return
+            for changes, notifications in rendered:
+                for outgoing, notification in notifications:
+                    for name in outgoing.notifiers:
+                        self._outbox.stage(name, notification)
+                self._store.stage(changes.saved, changes.deleted)
+            self._write()
+        for _, notifications in rendered:
+            for outgoing, notification in notifications:
                 if not outgoing.repeat:
                     log.info("alert %s %s on %s: %s", outgoing.alert.alertname, outgoing.status, outgoing.alert.target,
                              notification.summary)
-            self._store.save(changes.saved, changes.deleted)
-        except sqlite3.Error as exc:
-            log.error("state file %s: %s; alert changes may be lost", self._store.path, exc)
+
+    def _write(self) -> None:
+        """One transaction for every staged alert change and notification (the state file's lock held)."""
+        if not (self._store.unsynced or self._outbox.unsynced or self._db.failing):
+            return
+        try:
+            with self._db.transaction() as conn:
+                self._store.write(conn)
+                inserted = self._outbox.write(conn)
+        except self._db.Error as exc:
+            self._db.failed("writing alert state and notifications", exc)
+            return
+        self._store.written()
+        self._outbox.written(inserted)
+        self._db.recovered()
 
     def _log_transition(self, previous: Result | None, result: Result) -> None:
         was_error = previous is not None and previous.status == "error"
@@ -247,8 +336,52 @@ class Watchdog:
         elif was_error and result.status != "error":
             log.info("rule %s on %s: probe runs again", result.rule, result.target)
 
-    def _healthy(self) -> bool:
-        return self._scheduler.alive
+    def wait_failure(self, timeout: float | None = None) -> str | None:
+        """Block until a thread of the running watchdog dies (or it is closed, or `timeout`); returns
+        what died. `watchdog run` then exits non-zero, so systemd or Kubernetes restarts it."""
+        self._failed.wait(timeout)
+        return self.failure
+
+    def _supervise(self, every: float = 0.5) -> None:
+        """While running: a scheduler or notifier thread that died ends the watchdog loudly."""
+        while not self._failed.wait(every):
+            if not self._running:
+                continue
+            if not self._leading:
+                if self._db.lead():
+                    log.info("taking over: this watchdog evaluates and sends on state %s from now on", self._db.path)
+                    try:
+                        self._take_over()
+                    except StateError as exc:
+                        self.failure = str(exc)
+                        log.critical("%s; stopping", self.failure)
+                        self._failed.set()
+                continue
+            dead = [name for name, alive in (("scheduler", self._scheduler.alive), ("notifier", self._dispatcher.alive))
+                    if not alive]
+            reason = f"the {' and '.join(dead)} thread died" if dead else None
+            if reason is None and not self._db.lead():
+                reason = f"lost the lead on state {self._db.path} (its connection dropped; another replica may lead now)"
+            if reason is not None and self._running:
+                self.failure = reason
+                log.critical("%s; stopping, so that the supervisor (systemd, Kubernetes) restarts watchdog", self.failure)
+                self._failed.set()
+
+    def _healthy(self) -> list[str]:
+        """What is wrong, for /-/healthy (nothing: healthy)."""
+        problems = [self.failure] if self.failure else []
+        if self._leading and not self._scheduler.alive:
+            problems.append("the scheduler is not running")
+        if self._leading and not self._dispatcher.alive:
+            problems.append("a notifier thread is not running")
+        failing = self._db.failing
+        if failing:
+            problems.append(f"state {self._db.path}: {failing}")
+        with self._lock:
+            stale = self._book.stale_rules()
+        if stale:
+            problems.append("not evaluated for 2 intervals: " + ", ".join(stale))
+        return problems
 
     def _ready(self) -> bool:
         return self._scheduler.alive and len(self.ledger.results()) == len(self._rules)

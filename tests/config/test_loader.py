@@ -1,0 +1,41 @@
+"""The loader reads a bounded amount of a rule file and keeps the values of variables apart."""
+from __future__ import annotations
+
+import pytest
+
+from watchdog.cli import main
+from watchdog.config.loader import MAX_FILE_BYTES, load
+from watchdog.errors import ConfigError
+
+
+def test_a_rule_file_over_the_size_limit_is_refused_saying_the_limit(tmp_path, capsys):
+    path = tmp_path / "big.yaml"
+    path.write_text("version: 1\n" + "# padding\n" * (MAX_FILE_BYTES // 10))
+    assert main(["validate", "-c", str(path)]) == 2
+    assert capsys.readouterr().err.splitlines()[0] == (
+        f"{path}:1:1: the rule file is larger than 4 MiB: refused (split it, or remove what is not rules)"
+    )
+
+
+def test_an_endless_file_is_not_read_to_its_end():
+    with pytest.raises(ConfigError, match="larger than 4 MiB"):
+        load("/dev/zero", {})
+
+
+def test_a_file_just_under_the_limit_is_read(tmp_path):
+    head = 'version: 1\ntargets: {main: {dsn: "sqlite:///x.db"}}\nrules: []\n'
+    path = tmp_path / "r.yaml"
+    path.write_text(head + "#" * (MAX_FILE_BYTES - len(head) - 1) + "\n")
+    assert load(path, {}).rule_file.rules == ()
+
+
+def test_variable_values_are_secrets_and_the_strings_they_were_expanded_in_are_kept(write_rules):
+    path = write_rules("""
+        version: 1
+        targets: {main: {dsn: "sqlite:///x.db"}}
+        rules:
+          - {name: a, check: count, table: t, where: {tenant: "${TENANT}", code: "x-${CODE}"}}
+    """)
+    rule_file = load(path, {"TENANT": "acme-corp", "CODE": "7", "UNUSED": "not-referenced"}).rule_file
+    assert rule_file.expanded == {"acme-corp", "x-7"}
+    assert rule_file.secrets == {"acme-corp"}
