@@ -2,6 +2,11 @@
     pass, so the samples are a top-N of the groups, not a sort of all of them. -#}
 {%- set keys = key | join(', ') -%}
 {%- set buckets = per_buckets() -%}
+{%- if normalize and (buckets or tolerance is not none) %}{{ fail("'normalize' cannot be combined with 'per' or 'tolerance'") }}{% endif -%}
+{%- for column, form in (normalize or {}).items() -%}
+{%- if column not in key | map(attribute='name') | list %}{{ fail("'normalize' names '" ~ column ~ "', which is not a column of 'key'") }}{% endif -%}
+{%- if form != 'cron' %}{{ fail("'normalize' knows the form 'cron' only, not '" ~ form ~ "'") }}{% endif -%}
+{%- endfor -%}
 {%- if buckets -%}
 {#- With per, a key is duplicated within one local hour, day or week (its bucket label in `bucket`). -#}
 {%- if tolerance is not none %}{{ fail("'per' and 'tolerance' cannot be combined") }}{% endif -%}
@@ -15,11 +20,14 @@ GROUP BY {{ keys }}, wd_bucket
 HAVING COUNT(*) > 1
 ORDER BY COUNT(*) DESC, {{ keys }}, wd_bucket
 {%- elif tolerance is none -%}
-SELECT {{ keys }}, COUNT(*) AS copies, {{ row_total() }}
+{#- With normalize, every group as written: watchdog merges those whose canonical keys are equal. -#}
+SELECT {{ keys }}, COUNT(*) AS copies{% if not normalize %}, {{ row_total() }}{% endif %}
 FROM {{ table }}
 {{ where() }}
 GROUP BY {{ keys }}
+{%- if not normalize %}
 HAVING COUNT(*) > 1
+{%- endif %}
 ORDER BY COUNT(*) DESC, {{ keys }}
 {%- else -%}
 {#- With a tolerance, a copy is a row within `tolerance` of its previous or next row of the same key. -#}

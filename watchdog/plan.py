@@ -14,10 +14,12 @@ from watchdog.compiler.compiler import compile_rule
 from watchdog.compiler.context import TemplateFailure
 from watchdog.dialects import DIALECTS, Dialect
 from watchdog.compiler.probe import Probe
-from watchdog.config.loader import load
+from watchdog.config.loader import Loaded, load
 from watchdog.config.model import Rule, RuleFile, Target
 from watchdog.errors import ConfigError, Problem, UsageError
 from watchdog.probing.dsn import DsnError, dialect_of, secrets_of
+from watchdog.validation.envexpand import references
+from watchdog.validation.yamlsource import Node, parse
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,48 @@ def config_path(explicit: str | None, env: Mapping[str, str] | None = None) -> P
     return Path(explicit or env.get("WATCHDOG_CONFIG") or "rules.yaml")
 
 
+def _load(path: str | Path, env: Mapping[str, str], dsn: str | None, target: str | None) -> Loaded:
+    """The rule file; with `dsn`, a variable that is unset but only used in the DSNs it replaces
+    (`dsn: ${DATABASE_URL}`) is no error: --dsn stands in for it."""
+    try:
+        return load(path, env)
+    except ConfigError:
+        stand_ins = {} if dsn is None else dict.fromkeys(_replaced_only(path, env, target), dsn)
+        if not stand_ins:
+            raise
+    return load(path, {**env, **stand_ins})
+
+
+def _replaced_only(path: str | Path, env: Mapping[str, str], target: str | None) -> set[str]:
+    """Unset variables that occur in the DSNs --dsn replaces and nowhere else in the file."""
+    try:
+        root, _ = parse(Path(path).read_text(encoding="utf-8"), str(path), env)
+    except (OSError, UnicodeDecodeError):
+        return set()
+    targets = root.value.get("targets") if root is not None and root.is_map else None
+    if targets is None or not targets.is_map:
+        return set()
+    replaced = [spec.value["dsn"] for name, spec in targets.value.items()
+                if (target is None or name == target) and spec.is_map and "dsn" in spec.value]
+    inside = {ref for node in replaced if isinstance(node.value, str) for ref in references(node.value)}
+    elsewhere = {ref for node in _scalars(root) if all(node is not r for r in replaced) for ref in references(node.value)}
+    return {name for name in inside - elsewhere if name not in env}
+
+
+def _scalars(node: Node) -> list[Node]:
+    """Every text value in the tree (a value whose variable was unset keeps its ${...} text)."""
+    if node.is_map:
+        return [s for child in node.value.values() for s in _scalars(child)]
+    if node.is_list:
+        return [s for child in node.value for s in _scalars(child)]
+    return [node] if isinstance(node.value, str) else []
+
+
 def build_plan(path: str | Path, *, env: Mapping[str, str] | None = None, dsn: str | None = None,
                target: str | None = None, rules: Sequence[str] = (), tags: Sequence[str] = (),
                dialect: str | None = None) -> Plan:
     """Load and compile; `dsn` replaces the DSN of the selected target (or of every target)."""
-    loaded = load(path, env)
+    loaded = _load(path, os.environ if env is None else env, dsn, target)
     rule_file = loaded.rule_file
     targets = dict(rule_file.targets)
     if target is not None and target not in targets:

@@ -40,7 +40,7 @@ def test_violation_exits_1_with_samples_in_json(write_rules, db, capsys):
     assert (stuck["rule"], stuck["status"], stuck["violations"], stuck["check"]) == ("stuck_jobs", "violated", 1, "stuck")
     assert stuck["samples"][0]["id"] == 1 and stuck["error"] is None
     assert set(stuck) == {"rule", "target", "check", "status", "violations", "value", "severity", "samples",
-                          "duration_seconds", "error", "evaluated_at"}
+                          "duration_seconds", "error", "evaluated_at", "summary"}
 
 
 def test_selection_by_rule_and_tag(write_rules, db, capsys):
@@ -170,3 +170,50 @@ def test_schema_is_json_schema_with_every_kind(capsys):
     schema = json.loads(capsys.readouterr().out)
     kinds = schema["properties"]["rules"]["items"]["properties"]["check"]["enum"]
     assert {"duplicate", "stuck", "absent", "allowlist", "stale_heartbeat", "orphan", "ratio", "count", "sql"} <= set(kinds)
+
+
+def test_a_tag_no_rule_has_exits_2_listing_the_known_tags(write_rules, db, capsys):
+    path = rules(write_rules, db, "  - {name: more, check: count, table: jobs, tags: [nightly, proof]}")
+    assert main(["check", "-c", str(path), "--tag", "proof", "--tag", "prof"]) == 2
+    assert capsys.readouterr().err == f"watchdog: error: no rule has tag 'prof' in {path} (tags: nightly, proof)\n"
+
+
+def test_dsn_stands_in_for_an_unset_variable_of_the_dsn_it_replaces(write_rules, db, capsys):
+    path = write_rules("""
+        version: 1
+        targets:
+          main: {dsn: "${WD_UNSET_DSN}"}
+        rules:
+          - {name: any_done, check: count, table: jobs, where: {status: done}}
+        """)
+    assert main(["check", "-c", str(path)]) == 2
+    assert "environment variable 'WD_UNSET_DSN' is not set" in capsys.readouterr().err
+    assert main(["check", "-c", str(path), "--dsn", f"sqlite:///{db}"]) == 0
+
+
+def test_dsn_does_not_stand_in_for_a_variable_used_elsewhere_too(write_rules, db, capsys):
+    path = write_rules("""
+        version: 1
+        targets:
+          main: {dsn: "${WD_UNSET_DSN}"}
+        rules:
+          - {name: any_done, check: count, table: jobs, where: {status: done}, labels: {db: "${WD_UNSET_DSN}"}}
+        """)
+    assert main(["check", "-c", str(path), "--dsn", f"sqlite:///{db}"]) == 2
+    assert "environment variable 'WD_UNSET_DSN' is not set" in capsys.readouterr().err
+
+
+SUMMARY = '  - {name: pending, check: stuck, table: jobs, where: {status: pending}, time_column: created_at, older_than: 5m, summary: "{{ violations }} job(s) pending in {{ table }}"}'
+
+
+def test_the_rendered_summary_is_in_text_json_and_junit(write_rules, db, tmp_path, capsys):
+    path = rules(write_rules, db, SUMMARY)
+    assert main(["check", "-c", str(path), "--rule", "pending"]) == 1
+    assert "pending [main]: 1 job(s) pending in jobs - first 1:" in capsys.readouterr().out
+    assert main(["check", "-c", str(path), "--format", "json"]) == 1
+    by_rule = {r["rule"]: r for r in json.loads(capsys.readouterr().out)["results"]}
+    assert by_rule["pending"]["summary"] == "1 job(s) pending in jobs"
+    assert by_rule["stuck_jobs"]["summary"] is None and by_rule["any_done"]["summary"] is None
+    report = tmp_path / "report.xml"
+    assert main(["check", "-c", str(path), "--rule", "pending", "--format", "junit", "--output", str(report)]) == 1
+    assert ET.parse(report).find(".//failure").get("message") == "1 job(s) pending in jobs [warning]"

@@ -87,3 +87,20 @@ def test_one_row_is_one_row() -> None:
     from watchdog.commands.explain import rows_label
 
     assert [rows_label(n) for n in (0, 1, 1.2, 2, 20_000)] == ["0 rows", "1 row", "1 row", "2 rows", "20,000 rows"]
+
+
+def test_an_index_is_named_once_and_never_suggested_when_it_exists() -> None:
+    from watchdog.commands.explain import render
+    from watchdog.config.model import Rule
+    from watchdog.evaluation.explain import Advice, Explanation, Scan
+
+    used = Scan("Index Scan", "runs", index="runs_started_at_idx", rows=3)
+    explanation = Explanation(
+        (Rule(name="r", check="allowlist", target="main", params={}),), "postgresql",
+        (Scan("Seq Scan", "runs", rows=143), used, used), 18.7,
+        (Advice("runs", 143, 'CREATE INDEX CONCURRENTLY "runs_started_at_idx" ON "runs" ("started_at");'),))
+    assert render("r on main", explanation) == (
+        "r on main (allowlist) [postgresql]  cost 18.7\n"
+        "  Seq Scan on runs  ~143 rows\n"
+        "  Index Scan using runs_started_at_idx on runs  ~3 rows\n"
+        "  WARNING: reads all of runs (~143 rows) on every evaluation\n")

@@ -68,18 +68,29 @@ def _until_held(evaluator: Evaluator, plan: Plan, wait: float | None, every: flo
         tries += 1
 
 
+def _known_tags(plan: Plan, tags: list[str]) -> None:
+    """A tag no rule carries is a typo that would select nothing and pass: refuse it (exit 2)."""
+    known = sorted({tag for rule in plan.rule_file.rules for tag in rule.tags})
+    unknown = [tag for tag in tags if tag not in known]
+    if unknown:
+        listed = ", ".join(known) if known else "none: no rule has tags"
+        raise UsageError(f"no rule has tag {', '.join(repr(t) for t in unknown)} in {plan.rule_file.path} (tags: {listed})")
+
+
 def handle(args: argparse.Namespace) -> int:
     if args.every is not None and not args.wait:
         raise UsageError("--every needs --wait")
     if args.every is not None and args.every <= 0:
         raise UsageError("--every must be longer than 0s")
     plan = build_plan(config_path(args.config), dsn=args.dsn, target=args.target, rules=args.rule, tags=args.tag)
+    _known_tags(plan, args.tag)
     claim_output(args.output)
     for warning in role_warnings(plan.probes, plan.targets):
         print(warning, file=sys.stderr)
     results = run_until_held(plan, args.wait, EVERY if args.every is None else args.every)
-    report = RENDERERS[args.format](results)
+    rules = {rule.name: rule for rule in plan.rules}
+    report = RENDERERS[args.format](results, rules=rules)
     write_output(report, args.output)
     if args.output:
-        sys.stdout.write(text.render(results))
+        sys.stdout.write(text.render(results, rules=rules))
     return exit_code(results)

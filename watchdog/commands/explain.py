@@ -61,13 +61,14 @@ def render(title: str, explanation: Explanation) -> str:
     lines = [f"{title} ({kinds}) [{explanation.dialect}]{cost}"]
     for note in explanation.notes:
         lines.append(f"  {note}")
-    for scan in explanation.scans:
+    for scan in dict.fromkeys(explanation.scans):  # a probe's count and samples scan alike: one line
         via = f" using {scan.index}" if scan.index else ""
         rows = f"  ~{rows_label(scan.rows)}" if scan.rows is not None else ""
         lines.append(f"  {scan.method}{via} on {scan.relation}{rows}")
     for advice in explanation.advice:
         lines.append(f"  WARNING: reads all of {advice.relation} (~{rows_label(advice.table_rows)}) on every evaluation")
-        if advice.create_index:
+        if advice.create_index and not any(scan.index and f'"{scan.index}"' in advice.create_index
+                                               for scan in explanation.scans):
             lines.append(f"    {advice.create_index}")
     return "\n".join(lines) + "\n"
 

@@ -68,9 +68,10 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
         samples_sql = f"{body}\nLIMIT {ctx.bind(rule.samples)}" if rule.samples > 0 else None
         count_sql = _count(ctx)
         body = _count_and_samples(ctx, body, rule.samples)
-    elif kind.shape == "rows" and (ctx.counts_itself or dialect.keeps_subquery_order):
+    elif kind.shape == "rows" and not rule.params.get("normalize") and (ctx.counts_itself or dialect.keeps_subquery_order):
         body = _window_count(ctx, body, rule.samples)
-    # else: run as written (MariaDB would drop a wrapped query's ORDER BY), its rows counted as they come
+    # else: run as written (MariaDB would drop a wrapped query's ORDER BY; normalized duplicate groups
+    # are counted when merged), its rows counted as they come
     population_sql = None
     if rule.min_population is not None and rule.table is not None:
         population_sql = (f"SELECT COUNT(*) AS wd_population FROM {dialect.quote(rule.table)} "

@@ -16,6 +16,7 @@ from watchdog.catalogue.registry import Registry, load_registry
 from watchdog.validation.envexpand import references
 from watchdog.validation.fields import Ctx, Field, unknown_key_message, check_mapping
 from watchdog.config.model import Rule, RuleFile, Target
+from watchdog.config.packs import expand_includes
 from watchdog.model.values import Record
 from watchdog.config.spec import DEFAULTS, common_rule_fields, top_fields
 from watchdog.validation.yamlsource import Node, parse_document
@@ -58,7 +59,8 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     if "targets" in top and not targets and not ctx.problems:
         ctx.add(root.value["targets"].loc, "at least one target is needed")
     defaults = {**DEFAULTS, **{k: v for k, v in (top.get("defaults") or {}).items() if v is not None}}
-    rules = _rules(root.value.get("rules"), registry, targets, defaults, ctx)
+    included = expand_includes(root.value.get("include"), ctx)
+    rules = _rules(root.value.get("rules"), included, registry, targets, defaults, ctx)
     if ctx.problems:
         raise ConfigError(sorted(ctx.reported(), key=lambda p: (p.location or Location("", 0, 0))))
     rule_file = RuleFile(
@@ -122,15 +124,15 @@ def _secrets(text: str, env: Mapping[str, str]) -> frozenset[str]:
     return frozenset(v for name in references(text) if len(v := env.get(name, "")) >= 4)
 
 
-def _rules(node: Node | None, registry: Registry, targets: Mapping[str, Target], defaults: dict[str, Any], ctx: Ctx) -> list[Rule]:
-    if node is None:
-        return []
-    if not node.is_list:
+def _rules(node: Node | None, included: list[Node], registry: Registry, targets: Mapping[str, Target],
+           defaults: dict[str, Any], ctx: Ctx) -> list[Rule]:
+    """The packs' rules (`included`, already expanded) and then the file's own."""
+    if node is not None and not node.is_list:
         ctx.add(node.loc, "'rules' must be a list of rules")
-        return []
+        node = None
     rules: list[Rule] = []
     seen: dict[str, Location] = {}
-    for item in node.value:
+    for item in [*included, *(node.value if node is not None else ())]:
         ctx.rule = None
         name_node = item.value.get("name") if item.is_map else None
         if name_node is not None and isinstance(name_node.value, str):

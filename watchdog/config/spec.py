@@ -136,5 +136,6 @@ def top_fields() -> dict[str, Field]:
         "defaults": Obj(fields=schedule_fields()),
         "notify": notify_field(),
         "check_paths": StrList(doc="Folders of your own check kinds (NAME.yaml + NAME.sql), relative to this file."),
+        "include": Raw(doc="Rule packs: [{pack: NAME, target: T, prefix: P, with: {param: value}, rules: {NAME: {key: value}}}]."),
         "rules": Raw(required=True, doc="The invariants."),
     }

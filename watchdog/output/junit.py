@@ -5,10 +5,11 @@ import json
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from watchdog.output.presented import Rules, summary
 from watchdog.results.model import Result, jsonable, summarize
 
 
-def render(results: Sequence[Result], suite: str = "watchdog") -> str:
+def render(results: Sequence[Result], rules: Rules | None = None, suite: str = "watchdog") -> str:
     counts = summarize(results)
     root = ET.Element("testsuites", name=suite, tests=str(len(results)), failures=str(counts["violated"]),
                       errors=str(counts["error"]), time=f"{sum(r.duration_seconds for r in results):.3f}")
@@ -21,7 +22,7 @@ def render(results: Sequence[Result], suite: str = "watchdog") -> str:
         case = ET.SubElement(node, "testcase", classname=f"{suite}.{r.target}.{r.check}", name=r.rule, time=f"{r.duration_seconds:.3f}")
         if r.status == "violated":
             node.set("failures", str(int(node.get("failures", "0")) + 1))
-            failure = ET.SubElement(case, "failure", type=r.check, message=_failure_message(r))
+            failure = ET.SubElement(case, "failure", type=r.check, message=_failure_message(r, summary(r, rules)))
             failure.text = "\n".join(json.dumps(jsonable(s), ensure_ascii=False) for s in r.samples) or None
         elif r.status == "error":
             node.set("errors", str(int(node.get("errors", "0")) + 1))
@@ -30,7 +31,10 @@ def render(results: Sequence[Result], suite: str = "watchdog") -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-def _failure_message(r: Result) -> str:
-    """What the CI's test view shows first: for a count, ratio or age the measured value says more than "1"."""
+def _failure_message(r: Result, said: str | None) -> str:
+    """What the CI's test view shows first: the rule's summary, else the count (for a count, ratio
+    or age the measured value says more than "1")."""
+    if said:
+        return f"{said} [{r.severity}]"
     measured = f", value {r.value:g}" if r.value is not None and r.value != r.violations else ""
     return f"{r.violations} violation(s){measured} [{r.severity}]"

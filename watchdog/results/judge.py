@@ -10,6 +10,7 @@ from watchdog.compiler.frames import per_frame
 from watchdog.compiler.probe import Probe
 from watchdog.model.values import Expectation
 from watchdog.results.fires import ScheduleShapeError, judge_schedule
+from watchdog.results.normalized import merged_duplicates
 
 
 class ShapeError(Exception):
@@ -34,6 +35,9 @@ def _number(value: Any) -> float | None:
 
 def judge(probe: Probe, rows: list[dict[str, Any]], now: datetime) -> Verdict:
     expect: Expectation | None = probe.rule.params.get("expect")
+    if probe.shape == "rows" and probe.rule.params.get("normalize"):
+        count, samples = merged_duplicates(rows, probe.rule.params["key"], probe.rule.params["normalize"], probe.rule.samples)
+        return Verdict(count > 0, count, float(count), samples)
     if probe.shape == "rows":
         if probe.counted_here:
             rows = [{"wd_count": len(rows), **row} for row in rows[:max(probe.rule.samples, 1)]]

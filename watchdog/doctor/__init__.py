@@ -1,0 +1,1 @@
+"""`watchdog doctor`: a rule file checked against the live database before its verdicts are trusted."""
