@@ -51,6 +51,7 @@ class CaseFailed(AssertionError):
 
 
 def check(condition: bool, message: str) -> None:
+    """A case's assertion; unlike `assert`, not stripped by `python -O`."""
     if not condition:
         raise CaseFailed(message)
 
@@ -69,10 +70,14 @@ class Cluster:
             shutil.rmtree(self.workdir, ignore_errors=True)
             raise SystemExit("soak: running as root without a 'postgres' user for initdb")
         self.prefix, self.data, self.port = prefix, self.workdir / "pgdata", _free_port()
-        subprocess.run([*prefix, self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust"],
-                       check=True, capture_output=True, timeout=120)
         self.dsn = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-        self.start()
+        try:
+            subprocess.run([*prefix, self.initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust"],
+                           check=True, capture_output=True, timeout=120)
+            self.start()
+        except BaseException:  # the caller never gets the cluster to close: leave nothing behind
+            self.close()
+            raise
 
     def _ctl(self, *argv: str) -> None:
         subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.data), *argv], check=True, capture_output=True, timeout=120)
@@ -91,6 +96,7 @@ class Cluster:
         return [postmaster, *children]
 
     def signal_all(self, signum: int) -> int:
+        """`signum` to the postmaster and its children; how many there were."""
         pids = self.processes()
         for pid in pids:
             try:
@@ -109,18 +115,17 @@ class Cluster:
         return dsn
 
     def close(self) -> None:
-        self.signal_all_quietly(signal.SIGCONT)
+        """Thawed (a frozen server ignores pg_ctl), stopped and removed, whatever state a case left it in."""
+        try:
+            self.signal_all(signal.SIGCONT)
+        except (OSError, ValueError, IndexError):  # not running: no postmaster.pid
+            pass
         subprocess.run([*self.prefix, self.pg_ctl, "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
-    def signal_all_quietly(self, signum: int) -> None:
-        try:
-            self.signal_all(signum)
-        except (OSError, ValueError, IndexError):
-            pass
-
 
 def _ppid(proc: Path) -> int:
+    """The parent pid of a /proc entry (-1 once it is gone): the command is in parentheses and may hold spaces."""
     try:
         return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, IndexError, ValueError):
@@ -128,6 +133,7 @@ def _ppid(proc: Path) -> int:
 
 
 def sql(dsn: str, statement: str) -> None:
+    """One statement, committed, as the scheduler would write it."""
     with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
         conn.execute(statement)
 
