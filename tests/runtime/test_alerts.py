@@ -153,6 +153,21 @@ def test_a_rule_not_evaluated_for_two_intervals_raises_rule_stale_until_it_is(cl
     assert book.stale_rules() == []
 
 
+def test_a_frozen_target_pages_rule_stale_once_not_on_every_hung_probe(clock: FrozenDateTimeFactory) -> None:
+    """bench/soak.py's frozen database: each hung probe comes back as an unreachable-target error after
+    its deadline; that must neither resolve rule_stale nor let it fire again (one page, not one per hang)."""
+    mono = Monotonic()
+    book = AlertBook([rule(interval=60)], {"webhook": None}, monotonic=mono)
+    book.observe(result("ok"))
+    pages = []
+    for _ in range(5):  # a probe hangs for three intervals, is given up on, the next one hangs again
+        mono.now += 180
+        pages += sent(book.stale(utc_now()))
+        pages += sent(book.observe(result("error"), unreachable=True))
+    assert pages == [(RULE_STALE, "firing", ("webhook",))]
+    assert sent(book.observe(result("ok"))) == [(RULE_STALE, "resolved", ("webhook",))]  # once it answers
+
+
 def test_an_alert_is_written_when_it_changes_not_at_every_evaluation(clock: FrozenDateTimeFactory) -> None:
     # Fails before: every evaluation of a firing alert saved it again, with its samples.
     book = AlertBook([rule(for_seconds=60)], NOTIFIERS)

@@ -147,10 +147,13 @@ class AlertBook:
         """A rule was evaluated at `result.evaluated_at`; `unreachable`: it failed because its target is."""
         now, key = result.evaluated_at, (result.rule, result.target)
         self._evaluated[key] = self._monotonic()
+        if result.status == "error" and unreachable:
+            # An attempt came back (the scheduler lives; target_down speaks for the target), but the
+            # invariant was not checked: an active rule_stale stays until a probe runs again, so a
+            # frozen database that hangs probe after probe pages rule_stale once, not on every hang.
+            return Changes()
         changes = self._clear(RULE_STALE, result.rule, result.target, now)
         if result.status == "error":
-            if unreachable:
-                return changes
             self._errors[key] = self._errors.get(key, 0) + 1
             if self._errors[key] >= self._rules[key].error_threshold:
                 changes.extend(self._raise(PROBE_FAILING, result.rule, result.target, now, result, result.error))
