@@ -113,12 +113,9 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
     threading.Thread(target=on_failure, name="watchdog-failure", daemon=True).start()
     stopping.wait()
     code = ExitCode.OK if watchdog.failure is None else ExitCode.INTERNAL
-    # stop() waits for a notifier's request under way (up to its own timeout, 10s) and Python's exit
-    # for a probe still running: neither may hold the exit past the deadline. What was not
-    # delivered stays in the state file and goes out after the restart.
-    overdue = threading.Timer(shutdown_timeout + 1.0, os._exit, (int(code),))
-    overdue.daemon = True
-    overdue.start()
+    # stop() returns by its deadline: probes still running are cancelled (psycopg's cancel, sqlite3's
+    # interrupt; a connection whose server does not answer the cancel is aborted), a notifier's
+    # request under way is left to its daemon thread; what was not delivered stays in the state
+    # file and goes out after the restart. Every thread of ours is a daemon: nothing holds the exit.
     watchdog.stop(shutdown_timeout)
-    overdue.cancel()  # stopped in time: the process ends on its own (an embedding caller lives on)
     return code
