@@ -27,6 +27,11 @@ class Location:
         return f"{self.file}:{self.line}:{self.col}"
 
 
+# Control characters (and the others str.splitlines breaks at) shown as escapes: a problem is one line,
+# whatever a hostile file put in a key or a value it quotes.
+_VISIBLE = {c: f"\\x{c:02x}" for c in [*range(32), 0x7F, 0x85]} | {c: f"\\u{c:04x}" for c in (0x2028, 0x2029)}
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the rule file, reported as FILE:LINE:COL: rule 'NAME': message."""
@@ -38,7 +43,7 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.location}: " if self.location else ""
         who = f"rule '{self.rule}': " if self.rule else ""
-        return f"{where}{who}{self.message}"
+        return f"{where}{who}{self.message}".translate(_VISIBLE)
 
 
 @dataclass

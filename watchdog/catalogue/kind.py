@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ class CheckKind:
         """User-written SQL reaches the database through this kind (a user kind, or a `sql` parameter)."""
         return not self.builtin or any(isinstance(f, Sql) for f in self.params.values())
 
-    @property
+    @cached_property
     def unused_keys(self) -> frozenset[str]:
         """Common rule keys this kind has no use for (a rule giving one is told so)."""
         unused = set(DATA_KEYS).difference(self.uses)

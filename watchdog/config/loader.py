@@ -132,6 +132,7 @@ def _rules(node: Node | None, included: list[Node], registry: Registry, targets:
         node = None
     rules: list[Rule] = []
     seen: dict[str, Location] = {}
+    fields: dict[str, dict[str, Field]] = {}  # per kind, for every rule of the file
     for item in [*included, *(node.value if node is not None else ())]:
         ctx.rule = None
         name_node = item.value.get("name") if item.is_map else None
@@ -141,14 +142,15 @@ def _rules(node: Node | None, included: list[Node], registry: Registry, targets:
                 ctx.add(name_node.loc, f"duplicate rule name (first defined at line {seen[name_node.value].line})")
             else:
                 seen[name_node.value] = name_node.loc
-        rule = _rule(item, registry, targets, defaults, ctx)  # a duplicate's own problems are reported too
+        rule = _rule(item, registry, targets, defaults, ctx, fields)  # a duplicate's own problems are reported too
         if rule is not None:
             rules.append(rule)
     ctx.rule = None
     return rules
 
 
-def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], defaults: dict[str, Any], ctx: Ctx) -> Rule | None:
+def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], defaults: dict[str, Any], ctx: Ctx,
+          fields_cache: dict[str, dict[str, Field]] | None = None) -> Rule | None:
     if not item.is_map:
         ctx.add(item.loc, "each rule must be a mapping with at least 'name' and 'check'")
         return None
@@ -160,7 +162,7 @@ def _rule(item: Node, registry: Registry, targets: Mapping[str, Target], default
     if check_node is not None and kind is None:
         ctx.add(check_node.loc, unknown_key_message("check", check_node.value, registry.names()))
         return None
-    fields = _fields_for(kind)
+    fields = _fields_for(kind, fields_cache)
     before = len(ctx.problems)
     values = check_mapping(_without_unused(item, kind, ctx), fields, ctx)
     if kind is None:
@@ -216,13 +218,18 @@ def _default_target(targets: Mapping[str, Target]) -> str | None:
     return "main" if "main" in targets else None
 
 
-def _fields_for(kind: CheckKind | None) -> dict[str, Field]:
-    """Common keys the kind uses, plus its own parameters (all common keys if the kind is unknown)."""
-    common = common_rule_fields()
-    if kind is None:
-        return common
-    fields = {k: f for k, f in common.items() if k not in kind.unused_keys}
-    fields.update(kind.params)
+def _fields_for(kind: CheckKind | None, cache: dict[str, dict[str, Field]] | None = None) -> dict[str, Field]:
+    """Common keys the kind uses, plus its own parameters (all common keys if the kind is unknown).
+    Fields are stateless validators: with a `cache`, one set per kind serves every rule of a file."""
+    key = kind.name if kind is not None else ""
+    if cache is not None and key in cache:
+        return cache[key]
+    fields = common_rule_fields()
+    if kind is not None:
+        fields = {k: f for k, f in fields.items() if k not in kind.unused_keys}
+        fields.update(kind.params)
+    if cache is not None:
+        cache[key] = fields
     return fields
 
 
