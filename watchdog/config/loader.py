@@ -66,7 +66,7 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     rule_file = RuleFile(
         path=shown, version=top["version"], targets=targets, rules=tuple(rules),
         notify={k: v for k, v in (top.get("notify") or {}).items() if v},
-        check_paths=tuple(top.get("check_paths") or ()), secrets=_secrets(text, env),
+        check_paths=tuple(top.get("check_paths") or ()), secrets=_secrets(text, env) | {v for v in parsed.file_secrets if len(v) >= 4},
         expanded=parsed.expanded,
     )
     return Loaded(rule_file, registry)

@@ -6,13 +6,15 @@ expansion are bounded while the file is read (a hostile file is refused at a pla
 """
 from __future__ import annotations
 
+import os
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
-from watchdog.validation.envexpand import MissingVariable, expand
+from watchdog.validation.envexpand import UnresolvedReference, expand
 from watchdog.errors import Location, Problem
 
 
@@ -92,6 +94,7 @@ class _Composer:
         self.env = env
         self.problems: list[Problem] = []
         self.expanded: set[str] = set()
+        self.from_files: list[str] = []  # values read by ${file:PATH}: secrets
         self._scalars = yaml.SafeLoader("")
         self._anchors: dict[str, tuple[Node, int, str | None]] = {}  # node, size, raw text of a scalar
         self._open: list[_Open] = []
@@ -187,8 +190,8 @@ class _Composer:
             value = self._typed(event, tag, loc)
         if isinstance(value, str) and "$" in value:
             try:
-                expanded = expand(value, self.env)
-            except MissingVariable as exc:
+                expanded = expand(value, self.env, os.path.dirname(os.path.abspath(self.path)), self.from_files)
+            except UnresolvedReference as exc:
                 self.problems.append(Problem(loc, str(exc)))
             else:
                 if expanded != value:
@@ -224,6 +227,7 @@ class Parsed:
     root: Node | None
     problems: list[Problem]
     expanded: frozenset[str] = frozenset()
+    file_secrets: frozenset[str] = frozenset()
 
 
 def parse_document(text: str, path: str, env: Mapping[str, str]) -> Parsed:
@@ -252,8 +256,9 @@ def parse_document(text: str, path: str, env: Mapping[str, str]) -> Parsed:
     except yaml.YAMLError as exc:
         return Parsed(None, [Problem(Location(path, 1, 1), f"YAML error: {str(exc).splitlines()[0]}")])
     if root is None:
-        return Parsed(Node(None, Location(path, 1, 1)), composer.problems, frozenset(composer.expanded))
-    return Parsed(root, composer.problems, frozenset(composer.expanded))
+        return Parsed(Node(None, Location(path, 1, 1)), composer.problems, frozenset(composer.expanded),
+                      frozenset(composer.from_files))
+    return Parsed(root, composer.problems, frozenset(composer.expanded), frozenset(composer.from_files))
 
 
 def parse(text: str, path: str, env: Mapping[str, str]) -> tuple[Node | None, list[Problem]]:
