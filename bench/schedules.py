@@ -66,7 +66,7 @@ FROM generate_series(1, 1000) AS i;
 # A job's fire times in the 30 days, numbered n (fires since the epoch for interval jobs, days for
 # daily ones); its faults by jobid and n: every 211th fire of one job in 20 missed, every 97th of
 # another run twice, every 89th of a third running 40 minutes.
-FIRES = f"""
+FIRES = """
 WITH fires AS (
     SELECT j.jobid, j.command, f AS fire, (extract(epoch FROM f)::bigint / step) AS n
     FROM job j, LATERAL (SELECT CASE j.schedule WHEN '*/5 * * * *' THEN 300 WHEN '*/15 * * * *' THEN 900 ELSE 3600 END AS step) s,

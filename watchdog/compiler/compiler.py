@@ -67,7 +67,7 @@ def compile_rule(rule: Rule, kind: CheckKind, dialect: Dialect) -> Probe:
     if kind.shape == "rows" and batchable:
         samples_sql = f"{body}\nLIMIT {ctx.bind(rule.samples)}" if rule.samples > 0 else None
         count_sql = _count(ctx)
-        body = _count_and_samples(ctx, body, rule.samples)
+        body = _count_and_samples(ctx, body, count_sql, rule.samples)
     elif kind.shape == "rows" and not rule.params.get("normalize") and (ctx.counts_itself or dialect.keeps_subquery_order):
         body = _window_count(ctx, body, rule.samples)
     # else: run as written (MariaDB would drop a wrapped query's ORDER BY; normalized duplicate groups
@@ -92,9 +92,8 @@ def _count(ctx: SqlContext) -> str:
     return f"SELECT COUNT(*) AS wd_count FROM {ctx.dialect.quote(ctx.rule.table or '')} {ctx.sql.where_clause(ctx.recorded or ())}"
 
 
-def _count_and_samples(ctx: SqlContext, body: str, samples: int) -> str:
+def _count_and_samples(ctx: SqlContext, body: str, count: str, samples: int) -> str:
     """The count from the conditions, the first samples from the ordered query: one statement."""
-    count = _count(ctx)
     if samples <= 0:
         return count
     return (f"SELECT wd_n.wd_count, wd_s.*\nFROM ({count}) wd_n\n"

@@ -15,7 +15,7 @@ from typing import Any
 
 from watchdog.catalogue.kind import CheckKind
 from watchdog.compiler.frames import Edge, per_frame, window_frame
-from watchdog.compiler.params import SENTINEL, Params
+from watchdog.compiler.params import Params
 from watchdog.compiler.sqltext import ConditionSql
 from watchdog.config.model import Rule
 from watchdog.dialects import Dialect

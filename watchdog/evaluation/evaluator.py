@@ -176,7 +176,7 @@ class Evaluator:
             return self._workers[name]
 
     def _attempt(self, unit: Unit, retry: bool) -> Outcome:
-        name, pool = unit.target, self._pool(unit.target)
+        pool = self._pool(unit.target)
         try:
             with pool.connection() as conn:
                 fresh = pool.fresh(conn)

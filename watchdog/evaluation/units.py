@@ -10,6 +10,7 @@ import hashlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from watchdog.compiler.batch import Batch, split
 from watchdog.compiler.probe import Probe
@@ -22,8 +23,9 @@ class Unit:
     split: bool = False
     violated: set[int] = field(default_factory=set)  # id() of the probes the last evaluation found violated
 
-    @property
+    @cached_property
     def probes(self) -> tuple[Probe, ...]:
+        """The unit's probes (read several times per evaluation: made once)."""
         return members(self.item)
 
     @property
