@@ -39,3 +39,14 @@ def test_variable_values_are_secrets_and_the_strings_they_were_expanded_in_are_k
     rule_file = load(path, {"TENANT": "acme-corp", "CODE": "7", "UNUSED": "not-referenced"}).rule_file
     assert rule_file.expanded == {"acme-corp", "x-7"}
     assert rule_file.secrets == {"acme-corp"}
+
+
+def test_api_token_from_the_file_or_the_environment(tmp_path) -> None:
+    from watchdog.config.loader import load
+    base = "version: 1\ntargets: {main: {dsn: 'sqlite:///x.db'}}\nrules: []\n"
+    (tmp_path / "a.yaml").write_text(base)
+    assert load(tmp_path / "a.yaml", env={}).rule_file.api_token is None
+    assert load(tmp_path / "a.yaml", env={"WATCHDOG_API_TOKEN": "from-env-1"}).rule_file.api_token == "from-env-1"
+    (tmp_path / "b.yaml").write_text(base + "api: {token: '${T}'}\n")
+    loaded = load(tmp_path / "b.yaml", env={"T": "from-file-1", "WATCHDOG_API_TOKEN": "from-env-1"}).rule_file
+    assert loaded.api_token == "from-file-1" and "from-file-1" in loaded.secrets

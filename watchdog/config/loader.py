@@ -25,6 +25,7 @@ from watchdog.errors import ConfigError, Location, Problem
 _ROOT = "a mapping with 'version', 'targets' and 'rules'"
 # A rule file of ten thousand rules is under 2 MB; anything larger is refused before it is parsed.
 MAX_FILE_BYTES = 4 * 1024 * 1024
+API_TOKEN_ENV = "WATCHDOG_API_TOKEN"
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,13 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
     rules = _rules(root.value.get("rules"), included, registry, targets, defaults, ctx)
     if ctx.problems:
         raise ConfigError(sorted(ctx.reported(), key=lambda p: (p.location or Location("", 0, 0))))
+    token = (top.get("api") or {}).get("token") or env.get(API_TOKEN_ENV) or None
     rule_file = RuleFile(
         path=shown, version=top["version"], targets=targets, rules=tuple(rules),
         notify={k: v for k, v in (top.get("notify") or {}).items() if v},
-        check_paths=tuple(top.get("check_paths") or ()), secrets=_secrets(text, env) | {v for v in parsed.file_secrets if len(v) >= 4},
-        expanded=parsed.expanded,
+        check_paths=tuple(top.get("check_paths") or ()),
+        secrets=_secrets(text, env) | {v for v in parsed.file_secrets if len(v) >= 4} | ({token} if token else set()),
+        expanded=parsed.expanded, api_token=token,
     )
     return Loaded(rule_file, registry)
 

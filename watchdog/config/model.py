@@ -72,6 +72,7 @@ class RuleFile:
     check_paths: tuple[str, ...] = ()
     secrets: frozenset[str] = frozenset()
     expanded: frozenset[str] = frozenset()  # every string a ${VAR} was expanded in, however short
+    api_token: str | None = None  # `api.token`, else $WATCHDOG_API_TOKEN: what the daemon's write API requires
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)

@@ -135,6 +135,10 @@ def top_fields() -> dict[str, Field]:
         "targets": MapOf(required=True, item=target_field()),
         "defaults": Obj(fields=schedule_fields()),
         "notify": notify_field(),
+        "api": Obj(doc="The running daemon's write API (acknowledgements, reload).", fields={
+            "token": Str(doc="Bearer token that POSTs to watchdog run's HTTP API must carry; ${VAR} or ${file:PATH} "
+                             "(default: $WATCHDOG_API_TOKEN; with neither, the write API is off)."),
+        }),
         "check_paths": StrList(doc="Folders of your own check kinds (NAME.yaml + NAME.sql), relative to this file."),
         "include": Raw(doc="Rule packs: [{pack: NAME, target: T, prefix: P, with: {param: value}, rules: {NAME: {key: value}}}]."),
         "rules": Raw(required=True, doc="The invariants."),
