@@ -29,6 +29,7 @@ from watchdog.evaluation.execute import Clock, Results, error_result, run_unit, 
 from watchdog.evaluation.pool import Connector, Pool, TargetUnreachable
 from watchdog.compiler.probe import Probe
 from watchdog.evaluation.units import Unit, plan_units
+from watchdog.probing.clock import shifted
 from watchdog.probing.connection import Connection, ProbeFailure, connect
 from watchdog.probing.dsn import scrub
 from watchdog.results.model import Result
@@ -91,6 +92,7 @@ class Evaluator:
         self.targets = dict(targets)
         self._connector = connector
         self._clock = clock
+        self._skews: dict[str, int] = {}  # target -> the skew last logged, in whole seconds
         self._secrets = frozenset(secrets)
         self._on_split = on_split
         self._hung_grace = hung_grace
@@ -140,7 +142,8 @@ class Evaluator:
         same settings and bound parameters; raises ProbeFailure when there is none to be had."""
         target = self.targets[unit.target]
         with self._pool(unit.target).connection() as conn:
-            return explain_item(conn, unit.batch or unit.probes[0], self._clock(), timeout_of(unit.probes, target), large)
+            now = self._clock_for(conn, unit.target)()
+            return explain_item(conn, unit.batch or unit.probes[0], now, timeout_of(unit.probes, target), large)
 
     def close(self, cancel_grace: float = 1.0) -> None:
         """Cancel the statements under way and close the pools (idle connections now, busy ones as
@@ -207,7 +210,7 @@ class Evaluator:
             self._running.add(conn)
         handle = self._deadlines.add(limit, give_up)
         try:
-            return run_unit(conn, unit, target, self._clock, self._secrets, self._on_split)
+            return run_unit(conn, unit, target, self._clock_for(conn, unit.target), self._secrets, self._on_split)
         except ProbeFailure as exc:
             if id(conn) in self._hung:
                 raise ProbeFailure(f"no answer from the database within {limit:g}s (it may be frozen or "
@@ -217,6 +220,15 @@ class Evaluator:
             self._deadlines.clear(handle)
             with self._lock:
                 self._running.discard(conn)
+
+    def _clock_for(self, conn: Connection, target: str) -> Clock:
+        """Time windows on the database's clock where it differs from ours (watchdog.probing.clock)."""
+        skew = getattr(conn, "skew", 0.0)
+        if skew and self._skews.get(target) != round(skew):
+            self._skews[target] = round(skew)
+            log.warning("target %s: the database's clock is %s this host's by %.1fs; its time windows use the "
+                        "database's clock (fix NTP on one of them)", target, "ahead of" if skew > 0 else "behind", abs(skew))
+        return shifted(self._clock, skew)
 
     def _unreachable(self, unit: Unit, error: str, attempted: bool) -> Outcome:
         reason = scrub(f"target '{unit.target}' unreachable: {error}", self._secrets)

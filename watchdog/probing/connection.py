@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from watchdog.model.values import TableSource
+from watchdog.probing.clock import Wall, host_wall, measure_skew
 from watchdog.probing.dsn import DsnError, dialect_of, scrub, secrets_of, sqlite_path
 
 
@@ -27,6 +28,7 @@ class ProbeFailure(Exception):
 
 class Connection(Protocol):
     broken: bool
+    skew: float  # the server's clock minus this host's (watchdog.probing.clock), 0.0 when they agree
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]: ...
 
@@ -60,7 +62,7 @@ class PostgresConnection:
     startup settings, so no rule changes what the next one sees.
     """
 
-    def __init__(self, dsn: str, connect_timeout: float, statement_timeout: float = 5.0) -> None:
+    def __init__(self, dsn: str, connect_timeout: float, statement_timeout: float = 5.0, wall: Wall = host_wall) -> None:
         import psycopg
         from psycopg.rows import dict_row
 
@@ -77,9 +79,14 @@ class PostgresConnection:
                 dsn, autocommit=True, row_factory=dict_row, application_name="watchdog", prepare_threshold=None,
                 connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
+            self.skew = measure_skew(self._server_epoch, wall)
         except psycopg.Error as exc:  # libpq may echo the DSN it could not read
             raise ProbeFailure(scrub(f"cannot connect: {_one_line(exc)}", secrets_of(dsn)), "connection") from None
         self.broken = False
+
+    def _server_epoch(self) -> float:
+        row = self._conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8 AS t").fetchone()
+        return float(row["t"]) if row else 0.0
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
         psycopg = self._psycopg
@@ -147,6 +154,7 @@ class SqliteConnection:
             raise ProbeFailure(f"cannot open SQLite database '{path}': {_one_line(exc)}", "connection") from None
         self._conn.row_factory = sqlite3.Row
         self.broken = False
+        self.skew = 0.0  # a file on this host: its clock is ours
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
         deadline = time.monotonic() + timeout
@@ -173,18 +181,19 @@ class SqliteConnection:
 
 
 def connect(dsn: str, connect_timeout: float = 5.0, statement_timeout: float = 5.0,
-            tables: Mapping[str, TableSource] | None = None) -> Connection:
+            tables: Mapping[str, TableSource] | None = None, wall: Wall = host_wall) -> Connection:
     """A connection of the kind the DSN names; ProbeFailure when it cannot be opened.
-    `tables`: the target's files, for duckdb:// (Target.tables)."""
+    `tables`: the target's files, for duckdb:// (Target.tables); `wall`: this host's clock, against
+    which a server's clock skew is measured."""
     try:
         dialect = dialect_of(dsn)
     except DsnError as exc:
         raise ProbeFailure(str(exc)) from None
     if dialect.name == "postgresql":
-        return PostgresConnection(dsn, connect_timeout, statement_timeout)
+        return PostgresConnection(dsn, connect_timeout, statement_timeout, wall)
     if dialect.name == "mysql":
         from watchdog.probing.mysql import MySQLConnection
-        return MySQLConnection(dsn, connect_timeout, statement_timeout)
+        return MySQLConnection(dsn, connect_timeout, statement_timeout, wall)
     if dialect.name == "duckdb":
         from watchdog.probing.duckdb import DuckDBConnection
         return DuckDBConnection(tables or {}, statement_timeout)

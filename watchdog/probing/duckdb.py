@@ -47,6 +47,7 @@ class DuckDBConnection:
     """One in-memory DuckDB; a view per table, (re)created on demand while its glob matches nothing."""
 
     broken = False
+    skew = 0.0  # files on this host: their times are written by its clock
 
     def __init__(self, tables: Mapping[str, TableSource], statement_timeout: float = 5.0) -> None:
         try:

@@ -13,6 +13,7 @@ import socket
 import math
 from typing import Any
 
+from watchdog.probing.clock import Wall, host_wall, measure_skew
 from watchdog.probing.connection import ProbeFailure, _ms, _one_line
 from watchdog.probing.dsn import mysql_params, scrub, secrets_of
 
@@ -28,7 +29,7 @@ _SESSION = ("SET time_zone = '+00:00', div_precision_increment = 30", "SET SESSI
 class MySQLConnection:
     """One PyMySQL connection in autocommit mode; every probe its own read-only transaction."""
 
-    def __init__(self, dsn: str, connect_timeout: float, statement_timeout: float = 5.0) -> None:
+    def __init__(self, dsn: str, connect_timeout: float, statement_timeout: float = 5.0, wall: Wall = host_wall) -> None:
         try:
             import pymysql
             import pymysql.cursors
@@ -48,6 +49,7 @@ class MySQLConnection:
         self.broken = False
         try:
             self._reset()
+            self.skew = measure_skew(self._server_epoch, wall)
         except pymysql.Error as exc:
             self._conn.close()
             raise ProbeFailure(f"cannot set up the session: {self._line(exc)}") from None
@@ -84,6 +86,11 @@ class MySQLConnection:
                 cursor.execute(statement)
             if not self.mariadb and self._limit_ms is not None:
                 cursor.execute(f"SET SESSION max_execution_time = {self._limit_ms}")
+
+    def _server_epoch(self) -> float:
+        with self._conn.cursor() as cursor:
+            cursor.execute("SELECT UNIX_TIMESTAMP(NOW(6)) AS t")
+            return float(cursor.fetchone()["t"])
 
     def _failure(self, exc: BaseException, timeout: float) -> str:
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else None

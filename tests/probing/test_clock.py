@@ -1,0 +1,83 @@
+"""Time windows on the database's clock: a watchdog host whose clock is off by an hour neither pages
+on fresh rows nor misses old ones, on a real PostgreSQL and a real MariaDB."""
+from __future__ import annotations
+
+import functools
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pymysql
+import psycopg
+import pytest
+
+from watchdog.evaluation.evaluator import evaluate
+from watchdog.plan import build_plan
+from watchdog.probing.clock import SKEW_THRESHOLD, host_wall, measure_skew, shifted
+from watchdog.probing.connection import connect
+from watchdog.probing.dsn import mysql_params
+
+HOUR = 3600.0
+
+
+def test_skew_is_the_server_minus_the_midpoint_of_the_request() -> None:
+    walls = iter([100.0, 100.5])
+    assert measure_skew(lambda: 3700.25, lambda: next(walls)) == pytest.approx(3600.0)
+
+
+def test_noise_under_the_threshold_is_not_applied() -> None:
+    assert measure_skew(lambda: 100.0 + SKEW_THRESHOLD * 0.9, lambda: 100.0) == 0.0
+    assert measure_skew(lambda: 100.0 - SKEW_THRESHOLD * 1.1, lambda: 100.0) == pytest.approx(-SKEW_THRESHOLD * 1.1)
+
+
+def test_shifted_clock() -> None:
+    at = datetime(2026, 3, 29, 1, 30, tzinfo=timezone.utc)
+    assert shifted(lambda: at, 0.0)() is at
+    assert shifted(lambda: at, -HOUR)() == at - timedelta(hours=1)
+
+
+def test_a_file_database_is_on_this_hosts_clock(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "x.db").close()
+    conn = connect(f"sqlite:///{tmp_path / 'x.db'}", wall=lambda: host_wall() + HOUR)
+    assert conn.skew == 0.0
+
+
+def _stuck_rules(write_rules, dsn: str) -> Path:
+    return write_rules(f"""
+        version: 1
+        targets: {{main: {{dsn: "{dsn}"}}}}
+        rules:
+          - {{name: stuck, check: stuck, table: jobs, where: {{status: queued}}, time_column: created_at, older_than: 10m}}
+    """)
+
+
+def _judged_with_a_clock_an_hour_ahead(path: Path) -> tuple[str, int]:
+    """The host's clock (both its wall clock and watchdog's `now`) an hour ahead of the database's."""
+    plan = build_plan(path, env={})
+    [result] = evaluate(plan.probes, plan.targets, connector=functools.partial(connect, wall=lambda: host_wall() + HOUR),
+                        clock=lambda: datetime.now(timezone.utc) + timedelta(hours=1))
+    assert result.error is None
+    return result.status, result.violations
+
+
+def test_postgresql_windows_use_the_servers_clock(postgres_dsn: str, write_rules) -> None:
+    with psycopg.connect(postgres_dsn, autocommit=True) as admin:
+        admin.execute("CREATE TABLE jobs (id int, status text, created_at timestamptz)")
+        admin.execute("INSERT INTO jobs VALUES (1, 'queued', now() - interval '2 minutes')")
+        path = _stuck_rules(write_rules, postgres_dsn)
+        # Without the database's clock the fresh row would look 62 minutes old and page.
+        assert _judged_with_a_clock_an_hour_ahead(path) == ("ok", 0)
+        admin.execute("INSERT INTO jobs VALUES (2, 'queued', now() - interval '20 minutes')")
+        assert _judged_with_a_clock_an_hour_ahead(path) == ("violated", 1)
+
+
+@pytest.mark.mysql
+def test_mysql_windows_use_the_servers_clock(mysql_dsn: str, write_rules) -> None:
+    with pymysql.connect(**mysql_params(mysql_dsn), autocommit=True) as admin, admin.cursor() as cursor:
+        cursor.execute("SET time_zone = '+00:00'")
+        cursor.execute("CREATE TABLE jobs (id int, status varchar(10), created_at DATETIME(3))")
+        cursor.execute("INSERT INTO jobs VALUES (1, 'queued', NOW(3) - INTERVAL 2 MINUTE)")
+        path = _stuck_rules(write_rules, mysql_dsn)
+        assert _judged_with_a_clock_an_hour_ahead(path) == ("ok", 0)
+        cursor.execute("INSERT INTO jobs VALUES (2, 'queued', NOW(3) - INTERVAL 20 MINUTE)")
+        assert _judged_with_a_clock_an_hour_ahead(path) == ("violated", 1)
