@@ -1,7 +1,8 @@
 """A reliability soak of `watchdog run` against real processes: a throwaway PostgreSQL cluster
 (initdb/pg_ctl, as tests/conftest.py starts one), `watchdog run` daemons, and an HTTP receiver on
 127.0.0.1 that records every webhook. Each case breaks one thing for real (the database stopped or
-frozen, the receiver failing, kill -9, the state file read-only or its disk full, the leader of two
+frozen, the receiver failing, kill -9, the state file read-only (at start, and its file system turned
+read-only under the running daemon) or its disk full, the leader of two
 replicas killed, hostile rule files), prints one line of what it did and saw, and asserts that no
 page was lost or sent twice (by fingerprint and status).
 
@@ -452,6 +453,60 @@ def state_unwritable(cluster: Cluster, seconds: float) -> str:
     return f"{full}; read-only state at start: exit 2 naming the file in {took:.1f}s"
 
 
+@contextmanager
+def ext4_volume(workdir: Path) -> Iterator[tuple[Path, Callable[[], None]]]:
+    """A 16 MiB ext4 file system on a loop device, mounted with errors=remount-ro, and the way to turn
+    it read-only under whoever has files open on it: an ext4 error raised through sysfs
+    (trigger_fs_error), after which the kernel refuses every write with EROFS, as when a disk fails.
+    (A plain `mount -o remount,ro` is refused while a file is open for writing.) Root only."""
+    image, mountpoint = workdir / "ext4.img", workdir / "volume"
+    with image.open("wb") as out:
+        out.truncate(16 * 1024 * 1024)
+    subprocess.run(["mkfs.ext4", "-q", "-F", str(image)], check=True, capture_output=True)
+    mountpoint.mkdir()
+    subprocess.run(["mount", "-o", "loop,errors=remount-ro", str(image), str(mountpoint)], check=True, capture_output=True)
+    try:
+        device = Path(subprocess.run(["findmnt", "-n", "-o", "SOURCE", str(mountpoint)], check=True,
+                                     capture_output=True, text=True).stdout.strip()).name
+
+        def fail() -> None:
+            Path(f"/sys/fs/ext4/{device}/trigger_fs_error").write_text("watchdog soak\n")
+
+        yield mountpoint, fail
+    finally:
+        subprocess.run(["umount", "-l", str(mountpoint)], capture_output=True)
+
+
+def readonly_while_running(cluster: Cluster, seconds: float) -> str:
+    """The state's file system turns read-only under a running daemon (a real ext4 error): the page is
+    still delivered, once, from memory; state_unwritable is paged and /-/healthy turns 503; SIGTERM
+    then ends the daemon without hanging, and its last log line says what was never written (a
+    daemon started on a new state pages that alert again: at least once, as README says)."""
+    if os.geteuid() != 0:
+        return "skipped: a loop device and mount need root"
+    with scene("rofs") as (workdir, receiver, daemons), ext4_volume(workdir) as (volume, fail):
+        dsn = cluster.schema("soak_rofs")
+        path, state = rules(workdir, dsn, receiver.url), volume / "state.db"
+        daemons.append(wd := Watchdog(workdir, "watchdog", path, str(state)))
+        wd.settle()
+        fail()
+        sql(dsn, INCIDENT)
+        eventually(lambda: receiver.of("jobs_stuck", "firing"), "the page on a read-only file system", timeout=20)
+        eventually(lambda: receiver.of("state_unwritable", "firing"), "state_unwritable paged", timeout=20)
+        eventually(lambda: wd.status("/-/healthy") == 503, "/-/healthy 503", timeout=20)
+        time.sleep(seconds)
+        wd.settle()
+        errors = wd.metric("watchdog_state_errors_total")
+        exactly_once(receiver, [("jobs_stuck", "firing"), ("state_unwritable", "firing")])
+        began = time.monotonic()
+        wd.stop()
+        took = time.monotonic() - began
+        check(wd.process.returncode is not None and took < 10, f"SIGTERM took {took:.1f}s, exit {wd.process.returncode}")
+        check("they are lost" in wd.text(), f"no log line at exit says what the state could not take: {wd.text()[-800:]}")
+    return (f"ext4 turned read-only under the daemon: jobs_stuck and state_unwritable paged once each from memory, "
+            f"{errors:.0f} state errors counted, /-/healthy 503; SIGTERM ended it in {took:.1f}s (exit {wd.process.returncode})")
+
+
 def two_replicas(cluster: Cluster, seconds: float) -> str:
     interval = 2.0
     with scene("replicas") as (workdir, receiver, daemons):
@@ -523,6 +578,7 @@ CASES: dict[int, tuple[str, Callable[[Cluster, float], str], float]] = {
     5: ("state unwritable", state_unwritable, 5),
     6: ("two replicas", two_replicas, 0),
     7: ("hostile files", hostile_files, 0),
+    8: ("read-only file system while running", readonly_while_running, 5),
 }
 
 

@@ -370,3 +370,30 @@ def test_the_state_file_is_written_when_an_alert_changes_not_at_every_evaluation
         sql(jobs_db, "UPDATE jobs SET status = 'done'")
         watchdog.check()
         assert other.execute("PRAGMA data_version").fetchone() != version
+
+
+def test_stopping_with_changes_the_state_could_not_take_says_they_are_lost(
+        make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, tmp_path: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    # Fails before: a daemon stopped while its state could not be written exited without a word.
+    state = tmp_path / "state.db"
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    watchdog.check()
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    with full_disk(state), caplog.at_level("ERROR", logger="watchdog.run"):
+        watchdog.check()
+        watchdog.stop(timeout=2)
+    [line] = [r.getMessage() for r in caplog.records if "they are lost" in r.getMessage()]
+    assert f"state {state} could not take" in line and "disk I/O error" in line
+
+
+def test_stopping_once_the_disk_has_room_again_writes_what_was_kept(
+        make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, tmp_path: Path) -> None:
+    state = tmp_path / "state.db"
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    watchdog.check()
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    with full_disk(state):
+        watchdog.check()
+    watchdog.stop(timeout=2)  # nothing ran in between: the last write at stop is what saves the alert
+    assert rows(state, "jobs_stuck")[0] == 1

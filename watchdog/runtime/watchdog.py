@@ -178,7 +178,18 @@ class Watchdog:
         self._evaluator.close()
         if self._started:
             self._dispatcher.stop(flush_deadline=max(0.0, deadline - time.monotonic()))
+        self._last_write()
         self.close()
+
+    def _last_write(self) -> None:
+        """A last try at what the state could not take; what it still refuses is said to be lost."""
+        with self._db.lock:
+            self._write()
+        alerts, notifications = self._store.unsynced, self._outbox.unsynced
+        if alerts or notifications:
+            log.error("stopping with %d alert change(s) and %d notification(s) that state %s could not take (%s): "
+                      "they are lost; the next start may page those alerts again",
+                      alerts, notifications, self._db.path, self._db.failing)
 
     def close(self) -> None:
         """Release connections, the server and the state file (stop() does this too)."""
