@@ -3,6 +3,7 @@ on fresh rows nor misses old ones, on a real PostgreSQL and a real MariaDB."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -60,15 +61,20 @@ def _judged_with_a_clock_an_hour_ahead(path: Path) -> tuple[str, int]:
     return result.status, result.violations
 
 
+def _fresh_then_old(execute: Callable[[str], object], path: Path, row: str) -> None:
+    """A row queued 2 minutes ago by the server's clock holds; one queued 20 minutes ago is stuck.
+    Without the database's clock the fresh row would look 62 minutes old and page."""
+    execute(row.format(id=1, minutes=2))
+    assert _judged_with_a_clock_an_hour_ahead(path) == ("ok", 0)
+    execute(row.format(id=2, minutes=20))
+    assert _judged_with_a_clock_an_hour_ahead(path) == ("violated", 1)
+
+
 def test_postgresql_windows_use_the_servers_clock(postgres_dsn: str, write_rules) -> None:
     with psycopg.connect(postgres_dsn, autocommit=True) as admin:
         admin.execute("CREATE TABLE jobs (id int, status text, created_at timestamptz)")
-        admin.execute("INSERT INTO jobs VALUES (1, 'queued', now() - interval '2 minutes')")
-        path = _stuck_rules(write_rules, postgres_dsn)
-        # Without the database's clock the fresh row would look 62 minutes old and page.
-        assert _judged_with_a_clock_an_hour_ahead(path) == ("ok", 0)
-        admin.execute("INSERT INTO jobs VALUES (2, 'queued', now() - interval '20 minutes')")
-        assert _judged_with_a_clock_an_hour_ahead(path) == ("violated", 1)
+        _fresh_then_old(admin.execute, _stuck_rules(write_rules, postgres_dsn),
+                        "INSERT INTO jobs VALUES ({id}, 'queued', now() - interval '{minutes} minutes')")
 
 
 @pytest.mark.mysql
@@ -76,8 +82,5 @@ def test_mysql_windows_use_the_servers_clock(mysql_dsn: str, write_rules) -> Non
     with pymysql.connect(**mysql_params(mysql_dsn), autocommit=True) as admin, admin.cursor() as cursor:
         cursor.execute("SET time_zone = '+00:00'")
         cursor.execute("CREATE TABLE jobs (id int, status varchar(10), created_at DATETIME(3))")
-        cursor.execute("INSERT INTO jobs VALUES (1, 'queued', NOW(3) - INTERVAL 2 MINUTE)")
-        path = _stuck_rules(write_rules, mysql_dsn)
-        assert _judged_with_a_clock_an_hour_ahead(path) == ("ok", 0)
-        cursor.execute("INSERT INTO jobs VALUES (2, 'queued', NOW(3) - INTERVAL 20 MINUTE)")
-        assert _judged_with_a_clock_an_hour_ahead(path) == ("violated", 1)
+        _fresh_then_old(cursor.execute, _stuck_rules(write_rules, mysql_dsn),
+                        "INSERT INTO jobs VALUES ({id}, 'queued', NOW(3) - INTERVAL {minutes} MINUTE)")

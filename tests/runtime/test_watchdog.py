@@ -188,13 +188,19 @@ def pages(receiver: Receiver, alertname: str, status: str = "firing") -> list[di
     return [d for d in receiver.at("/hook") if d["alertname"] == alertname and d["status"] == status]
 
 
+def _held_then_stuck(make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, state: Path) -> Watchdog:
+    """A watchdog whose rule held once (the state file is written) and whose table now has a stuck job."""
+    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
+    watchdog.check()
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    return watchdog
+
+
 def test_a_full_disk_is_loud_and_loses_no_page(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
                                                receiver: Receiver, tmp_path: Path) -> None:
     # Fails before: the page was taken as queued (and lost); the state file's failure was one log line.
     state = tmp_path / "state.db"
-    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
-    watchdog.check()
-    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    watchdog = _held_then_stuck(make_watchdog, jobs_db, receiver, state)
     with full_disk(state):
         watchdog.check()
         watchdog.deliver(5)
@@ -377,9 +383,7 @@ def test_stopping_with_changes_the_state_could_not_take_says_they_are_lost(
         caplog: pytest.LogCaptureFixture) -> None:
     # Fails before: a daemon stopped while its state could not be written exited without a word.
     state = tmp_path / "state.db"
-    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
-    watchdog.check()
-    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    watchdog = _held_then_stuck(make_watchdog, jobs_db, receiver, state)
     with full_disk(state), caplog.at_level("ERROR", logger="watchdog.run"):
         watchdog.check()
         watchdog.stop(timeout=2)
@@ -390,9 +394,7 @@ def test_stopping_with_changes_the_state_could_not_take_says_they_are_lost(
 def test_stopping_once_the_disk_has_room_again_writes_what_was_kept(
         make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, tmp_path: Path) -> None:
     state = tmp_path / "state.db"
-    watchdog = make_watchdog(HOURLY_RULES.format(db=jobs_db, hook=f"{receiver.url}/hook"), state=state)
-    watchdog.check()
-    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    watchdog = _held_then_stuck(make_watchdog, jobs_db, receiver, state)
     with full_disk(state):
         watchdog.check()
     watchdog.stop(timeout=2)  # nothing ran in between: the last write at stop is what saves the alert
