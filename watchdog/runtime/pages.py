@@ -69,4 +69,4 @@ def rule(page: RulePage, report: StatusReport, notice: str | None) -> bytes:
 
 
 def missing(report: StatusReport, what: str) -> bytes:
-    return _ENV.get_template("missing.html").render(report=report, what=what).encode()
+    return _ENV.get_template("missing.html").render(report=report, what=what, notice=None).encode()
