@@ -3,13 +3,14 @@ token never printed."""
 from __future__ import annotations
 
 import subprocess
+import uuid
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from run_helpers import HOOK, INCIDENT, JOBS_TABLE, Runner, documents, sql
+from run_helpers import HOOK, INCIDENT, JOBS_TABLE, Runner, documents, sql, terminate
 
 from artifacts.conftest import receiver  # noqa: F401 (the HTTP receiver fixture)
 from artifacts.servers import Daemon, Receiver, eventually, free_port
@@ -18,17 +19,23 @@ TOKEN = "ack-cli-token-5678"
 
 
 @pytest.fixture
-def daemon(postgres_dsn: str, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Daemon]:
-    """`watchdog run` with jobs_stuck firing and $WATCHDOG_API_TOKEN set (as the CLI's default token too)."""
+def runner(postgres_dsn: str, receiver: Receiver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Runner]:
+    """jobs_stuck violated, $WATCHDOG_API_TOKEN set (for the daemon, and as the CLI's default token)."""
     sql(postgres_dsn, JOBS_TABLE)
     sql(postgres_dsn, INCIDENT)
     monkeypatch.setenv("WATCHDOG_API_TOKEN", TOKEN)
-    runner = Runner(tmp_path)
-    runner.write(postgres_dsn, f"{receiver.url}{HOOK}")
+    made = Runner(tmp_path)
+    made.write(postgres_dsn, f"{receiver.url}{HOOK}")
+    yield made
+    made.close()
+
+
+@pytest.fixture
+def daemon(runner: Runner, receiver: Receiver) -> Daemon:
+    """`watchdog run` with jobs_stuck firing."""
     started = runner.start()
     eventually(lambda: documents(receiver, "firing"), "the first page")
-    yield started
-    runner.close()
+    return started
 
 
 def ack(daemon: Daemon, *args: str) -> subprocess.CompletedProcess[str]:
@@ -101,3 +108,25 @@ def test_the_token_defaults_to_api_token_of_the_rule_file(tmp_path: Path, monkey
                            "-c", str(rules), "--url", f"http://127.0.0.1:{free_port()}"],
                           capture_output=True, text=True, timeout=60, check=False, cwd=tmp_path)
     assert done.returncode == 3 and TOKEN not in done.stderr, done.stderr
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("shared", [False, True], ids=["sqlite-state", "postgresql-state"])
+def test_a_restart_keeps_the_ack(runner: Runner, receiver: Receiver, postgres_dsn: str, shared: bool) -> None:
+    schema = f"wd_state_{uuid.uuid4().hex[:10]}"
+    state = ["--state", f"{postgres_dsn}{'&' if '?' in postgres_dsn else '?'}schema={schema}"] if shared else []
+    try:
+        _restart_keeps_the_ack(runner, receiver, state)
+    finally:
+        sql(postgres_dsn, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def _restart_keeps_the_ack(runner: Runner, receiver: Receiver, state: list[str]) -> None:
+    first = runner.start(*state)
+    eventually(lambda: documents(receiver, "firing"), "the first page")
+    assert ack(first, "jobs_stuck", "--for", "4h", "--comment", "draining", "--by", "ana").returncode == 0
+    assert terminate(first) == 0
+    second = runner.start(*state)
+    shown = alert(second)["ack"]
+    assert isinstance(shown, dict) and (shown["by"], shown["comment"]) == ("ana", "draining")
+    assert len(documents(receiver, "firing")) == 1  # and the restart paged nobody again
