@@ -14,10 +14,10 @@ from collections.abc import Sequence
 
 from watchdog import __version__
 from watchdog.commands import check, compile as compile_cmd, demo, schema, validate
-from watchdog.commands import doctor, explain, init, packs, render, run
+from watchdog.commands import ack, doctor, explain, init, packs, render, run
 from watchdog.errors import ConfigError, ExitCode, UsageError
 
-COMMANDS = (validate, compile_cmd, check, schema, demo, render, run, explain, packs, init, doctor)
+COMMANDS = (validate, compile_cmd, check, schema, demo, render, run, ack, explain, packs, init, doctor)
 
 
 class _Parser(argparse.ArgumentParser):

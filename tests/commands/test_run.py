@@ -276,7 +276,8 @@ def test_a_corrupt_state_file_exits_2_naming_it(runner: Runner, damage: str) -> 
     else:
         runner.run("--once")
         with closing(sqlite3.connect(runner.state)) as conn, conn:
-            conn.execute("INSERT INTO alert_state VALUES ('f', 'jobs_stuck', 'jobs_stuck', 'main', 'firing', 'yesterday', NULL, NULL, '{}')")
+            conn.execute("INSERT INTO alert_state (fingerprint, alertname, rule, target, state, since, evidence, error, sent) "
+                         "VALUES ('f', 'jobs_stuck', 'jobs_stuck', 'main', 'firing', 'yesterday', NULL, NULL, '{}')")
     done = runner.run("--once")
     assert done.returncode == 2, done.stderr
     [line] = done.stderr.splitlines()

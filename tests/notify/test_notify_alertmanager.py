@@ -35,3 +35,9 @@ def test_identity_labels_win_over_rule_labels_and_empty_ones_are_left_out(server
     [alert] = sent(server, notification(alertname="target_down", rule="", check="", labels={"severity": "page", "env": "prod"}))
     assert alert["labels"] == {"alertname": "target_down", "target": "main", "severity": "critical", "env": "prod"}
     assert "generatorURL" not in alert
+
+
+def test_an_acknowledged_alert_carries_the_ack_as_an_annotation(server: Server) -> None:
+    ack = {"by": "ana", "comment": "draining", "at": "2026-02-04T17:10:00Z", "until": "2026-02-04T21:10:00Z"}
+    [alert] = sent(server, notification(ack=ack))
+    assert alert["annotations"]["ack"] == "Acknowledged by ana until 2026-02-04T21:10:00Z: draining"  # type: ignore[index]

@@ -55,3 +55,11 @@ def test_fingerprint_is_stable_and_distinguishes_alerts() -> None:
     assert fingerprint_of("r", "r", "main") == "ea9ef413895f0596"
     assert len({fingerprint_of("r", "r", "main"), fingerprint_of("probe_failing", "r", "main"),
                 fingerprint_of("r", "r", "other")}) == 3
+
+
+def test_the_document_carries_the_ack_or_null_and_round_trips_it() -> None:
+    ack = {"by": "ana", "comment": "draining", "at": "2026-02-04T17:10:00Z", "until": "2026-02-04T21:10:00Z"}
+    assert notification().to_document()["ack"] is None
+    acked = notification(ack=ack)
+    assert acked.to_document()["ack"] == ack
+    assert Notification.from_json(acked.to_json()) == acked

@@ -91,3 +91,10 @@ def test_a_target_down_message_shows_no_empty_rule_check_or_counts() -> None:
         notification(alertname="target_down", rule="", check="", samples=(), summary="target main is unreachable: refused"))
     [facts] = [block["fields"] for block in message["blocks"] if "fields" in block]
     assert [f["text"].split("\n")[0] for f in facts] == ["*Target*", "*Since*"]
+
+
+def test_an_acknowledged_alert_says_by_whom_until_when_and_why_escaped() -> None:
+    ack = {"by": "ana", "comment": "<@channel> draining", "at": "2026-02-04T17:10:00Z", "until": "2026-02-04T21:10:00Z"}
+    text = json.dumps(SlackNotifier("https://hooks.slack.test/x").payload(notification(ack=ack)))
+    assert "Acknowledged by ana until 2026-02-04T21:10:00Z: &lt;@channel&gt; draining" in text
+    assert "Acknowledged" not in json.dumps(SlackNotifier("https://hooks.slack.test/x").payload(notification()))

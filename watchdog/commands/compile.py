@@ -3,19 +3,15 @@ into work units (one scan per table where rules share one): what every command w
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import Any
 
 from watchdog.commands.common import add_config
 from watchdog.compiler.batch import Batch
-from watchdog.compiler.probe import Probe
 from watchdog.errors import ExitCode
 from watchdog.evaluation.explain import batch_notes
 from watchdog.evaluation.units import plan_units
+from watchdog.output.listing import parameters, probe_listing
 from watchdog.plan import build_plan, config_path
 from watchdog.probing.dsn import scrub
-
-MASK = "*** (from a variable)"
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,7 +29,7 @@ def handle(args: argparse.Namespace) -> int:
     for unit in plan_units(plan.probes):
         if isinstance(unit.item, Batch):
             chunks.append(_batch(unit.item, expanded))
-        chunks += [_probe(probe, expanded) for probe in unit.probes]
+        chunks += [probe_listing(probe, expanded) for probe in unit.probes]
     # A variable's value may also sit in SQL text (where_sql, a query): scrubbed there too.
     print(scrub("\n".join(chunks), plan.secrets), end="")
     return ExitCode.OK
@@ -44,25 +40,4 @@ def _batch(batch: Batch, expanded: frozenset[str]) -> str:
     names = ", ".join(p.rule.name for p in batch.members)
     return (f"-- batch of {names} on target {batch.members[0].rule.target} [{batch.dialect.name}]\n{notes}"
             f"-- each rule's count is its column wd_b0, wd_b1, ...; rules found violated then fetch their samples\n"
-            f"{batch.sql};\n{_parameters(batch.params, expanded)}")
-
-
-def _probe(probe: Probe, expanded: frozenset[str]) -> str:
-    rule = probe.rule
-    return (f"-- rule {rule.name} ({rule.check}) on target {rule.target} [{probe.dialect.name}]\n"
-            f"{probe.sql};\n{_parameters(probe.params, expanded)}")
-
-
-def _parameters(params: Mapping[str, Any], expanded: frozenset[str]) -> str:
-    """Bound values; time-dependent ones (cutoffs, bucket edges) say how they are bound."""
-    lines = [f"--   {key} = {shown(value, expanded)}" for key, value in params.items()]
-    return "-- parameters:\n" + ("\n".join(lines) or "--   (none)") + "\n"
-
-
-def shown(value: Any, expanded: frozenset[str]) -> str:
-    """A bound value as the listing shows it: one that came from a ${VAR} is masked, however short."""
-    if isinstance(value, str) and value in expanded:
-        return MASK
-    if isinstance(value, (list, tuple)):
-        return f"[{', '.join(shown(v, expanded) for v in value)}]"
-    return str(value) if hasattr(value, "unit") else repr(value)
+            f"{batch.sql};\n{parameters(batch.params, expanded)}")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from watchdog.notify.http import HttpNotifier
-from watchdog.notify.message import Notification
+from watchdog.notify.message import Notification, acknowledged
 from watchdog.results.model import jsonable, utc_iso
 
 RESEND_INTERVAL = 60.0
@@ -35,7 +35,8 @@ class AlertmanagerNotifier(HttpNotifier):
         identity = {"alertname": n.alertname, "rule": n.rule, "target": n.target, "severity": n.severity, "check": n.check}
         labels = {k: str(v) for k, v in {**n.labels, **identity}.items() if v}
         annotations = {"summary": n.summary, "description": n.description, "runbook_url": n.runbook_url,
-                       "violations": str(n.violations), "value": None if n.value is None else str(jsonable(n.value))}
+                       "violations": str(n.violations), "value": None if n.value is None else str(jsonable(n.value)),
+                       "ack": acknowledged(n)}
         alert: dict[str, Any] = {
             "labels": labels,
             "annotations": {k: v for k, v in annotations.items() if v},

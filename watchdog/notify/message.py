@@ -17,6 +17,13 @@ def fingerprint_of(alertname: str, rule: str, target: str) -> str:
     return hashlib.sha256(f"{alertname}\x00{rule}\x00{target}".encode()).hexdigest()[:16]
 
 
+def acknowledged(n: Notification) -> str | None:
+    """The ack as one line of text (Slack, Alertmanager's annotation), None when there is none."""
+    if not n.ack:
+        return None
+    return f"Acknowledged by {n.ack['by']} until {n.ack['until']}: {n.ack['comment']}"
+
+
 @dataclass(frozen=True)
 class Notification:
     """An alert's state change (or repeat), rendered already: notifiers only format it."""
@@ -38,6 +45,7 @@ class Notification:
     ends_at: datetime | None
     alertname: str = ""
     generator_url: str | None = None
+    ack: dict[str, str] | None = None  # {by, comment, at, until} while the alert is acknowledged
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -61,6 +69,7 @@ class Notification:
             "summary": self.summary, "description": self.description, "runbook_url": self.runbook_url,
             "labels": dict(self.labels), "fingerprint": self.fingerprint,
             "starts_at": utc_iso(self.starts_at), "ends_at": utc_iso(self.ends_at) if self.ends_at else None,
+            "ack": dict(self.ack) if self.ack else None,
         }
 
     def to_json(self) -> str:
@@ -80,5 +89,5 @@ class Notification:
             runbook_url=data["runbook_url"], labels=data["labels"], fingerprint=data["fingerprint"],
             starts_at=datetime.fromisoformat(data["starts_at"]),
             ends_at=datetime.fromisoformat(data["ends_at"]) if data["ends_at"] else None,
-            alertname=data["alertname"], generator_url=data["generator_url"],
+            alertname=data["alertname"], generator_url=data["generator_url"], ack=data.get("ack"),
         )

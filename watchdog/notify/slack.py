@@ -1,7 +1,7 @@
 """Slack incoming webhook: a Block Kit message, one look for firing and a distinct one for resolved.
 
 Stays inside Slack's limits whatever the rule returns: header 150 characters, section text 3000,
-field 2000 (at most 10), button label 75 and URL 3000, at most 50 blocks (we send at most 7).
+field 2000 (at most 10), button label 75 and URL 3000, at most 50 blocks (we send at most 8).
 User text is escaped (`&`, `<`, `>`), so a summary cannot inject links or mentions.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from watchdog.notify.http import HttpNotifier
-from watchdog.notify.message import Notification
+from watchdog.notify.message import Notification, acknowledged
 from watchdog.results.model import jsonable, utc_iso
 
 HEADER_MAX = 150
@@ -116,6 +116,7 @@ def blocks(n: Notification, rows: int) -> list[dict[str, Any]]:
         section(fit(n.summary or n.alertname, SECTION_MAX)),
         {"type": "section", "fields": [field(label, value) for label, value in facts]},
         section(fit(n.description, SECTION_MAX)) if n.description else None,
+        section(fit(acknowledged(n) or "", SECTION_MAX)) if n.ack else None,
         samples_block(n, rows) if n.firing else None,
         buttons(n) if n.firing else None,
         {"type": "context", "elements": [mrkdwn(fit(context, SECTION_MAX))]},

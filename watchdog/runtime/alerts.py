@@ -21,7 +21,9 @@ the evidence of an alert is written when it changes state, and kept in memory in
   memory meanwhile, and are lost if the process ends before it can be written again.
 
 A firing alert is re-sent to each notifier every `repeat_interval`, or more often where the
-notifier needs it (Alertmanager's resend interval).
+notifier needs it (Alertmanager's resend interval). An acknowledged alert (watchdog.runtime.acks)
+is not repeated until its ack expires (then repeats resume and the ack is dropped) or it resolves;
+only the resends a notifier needs to keep the alert alive (Alertmanager's) go on, carrying the ack.
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ from datetime import datetime
 from watchdog.config.model import Rule
 from watchdog.notify.message import fingerprint_of
 from watchdog.results.model import Result
+from watchdog.runtime.acks import Ack
 
 PROBE_FAILING = "probe_failing"
 TARGET_DOWN = "target_down"
@@ -59,6 +62,7 @@ class Alert:
     evidence: Result | None = None
     error: str | None = None
     sent: Mapping[str, datetime] = field(default_factory=dict)
+    ack: Ack | None = None
 
     @property
     def fingerprint(self) -> str:
@@ -143,6 +147,16 @@ class AlertBook:
     def get(self, alertname: str, rule: str, target: str) -> Alert | None:
         return self._alerts.get(fingerprint_of(alertname, rule, target))
 
+    def acknowledge(self, rule: str, target: str | None, ack: Ack) -> Changes:
+        """Acknowledge the firing alerts of `rule` (on `target`, or on every target): saved, with no
+        notification; nothing saved means there was no firing alert to acknowledge."""
+        changes = Changes()
+        for alert in list(self._alerts.values()):
+            if alert.firing and alert.rule == rule and target in (None, alert.target):
+                self._alerts[alert.fingerprint] = replace(alert, ack=ack)
+                changes.saved.append(self._alerts[alert.fingerprint])
+        return changes
+
     def observe(self, result: Result, unreachable: bool = False) -> Changes:
         """A rule was evaluated at `result.evaluated_at`; `unreachable`: it failed because its target is."""
         now, key = result.evaluated_at, (result.rule, result.target)
@@ -183,7 +197,11 @@ class AlertBook:
         for alert in list(self._alerts.values()):
             if not alert.firing:
                 continue
-            every = self._policy(alert).repeat_interval
+            if alert.ack is not None and not alert.ack.active(now):
+                alert = self._alerts[alert.fingerprint] = replace(alert, ack=None)  # repeats resume
+                changes.saved.append(alert)
+            acked = alert.ack is not None
+            every = math.inf if acked else self._policy(alert).repeat_interval
             sent = self._sent.setdefault(alert.fingerprint, {})
             began = self._began.get(alert.fingerprint, mono)
             due = tuple(name for name, resend in self._resend.items()

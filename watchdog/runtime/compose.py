@@ -47,5 +47,5 @@ def compose(outgoing: Outgoing, rules: Mapping[tuple[str, str], Rule], severity:
         runbook_url=rule.runbook_url if rule else None,
         labels=dict(rule.labels) if rule and alert.alertname != "target_down" else {},
         fingerprint=alert.fingerprint, starts_at=alert.since, ends_at=outgoing.at if resolved else None,
-        alertname=alert.alertname,
+        alertname=alert.alertname, ack=alert.ack.to_document() if alert.ack else None,
     )

@@ -1,19 +1,32 @@
 """What the runtime has seen: last results, targets' reachability, counters and probe durations.
 
-Workers write it after each probe; a scrape reads a snapshot of it and never runs SQL.
+Workers write it after each probe; a scrape reads a snapshot of it and never runs SQL. It also
+keeps each (rule, target)'s last HISTORY evaluations in memory, for the status page's sparkline.
 """
 from __future__ import annotations
 
 import bisect
 import threading
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from watchdog.config.model import Rule
 from watchdog.results.model import Result
 
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 NOTIFY_RESULTS = ("sent", "retry", "failed")
+HISTORY = 60
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """One past evaluation, as the status page draws it."""
+
+    status: str
+    value: float | None
+    at: datetime
 
 
 @dataclass
@@ -45,6 +58,7 @@ class RuleLine:
     errors: int = 0
     skipped: int = 0
     durations: Histogram = field(default_factory=Histogram)
+    history: deque[Evaluation] = field(default_factory=lambda: deque(maxlen=HISTORY))
 
 
 @dataclass(frozen=True)
@@ -74,6 +88,7 @@ class Ledger:
             line = self._rules[(result.rule, result.target)]
             previous, line.latest = line.latest, result
             line.durations.observe(result.duration_seconds)
+            line.history.append(Evaluation(result.status, result.value, result.evaluated_at))
             if result.status == "error":
                 line.errors += 1
             else:
@@ -115,6 +130,13 @@ class Ledger:
         """The latest result of every rule evaluated so far."""
         with self._lock:
             return [line.latest for line in self._rules.values() if line.latest is not None]
+
+    def history(self, rule: str, target: str) -> tuple[Evaluation, ...]:
+        """The last HISTORY evaluations of `rule` on `target`, oldest first (not in snapshot(): a
+        scrape has no use for it)."""
+        with self._lock:
+            line = self._rules.get((rule, target))
+            return tuple(line.history) if line else ()
 
     def snapshot(self) -> Snapshot:
         with self._lock:

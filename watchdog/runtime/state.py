@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from watchdog.results.model import Result
+from watchdog.runtime.acks import Ack
 from watchdog.runtime.alerts import Alert
 from watchdog.statefile import StateDatabase, StateError
 
@@ -27,11 +28,16 @@ CREATE TABLE IF NOT EXISTS alert_state (
     since TEXT NOT NULL,
     evidence TEXT,
     error TEXT,
-    sent TEXT NOT NULL
+    sent TEXT NOT NULL,
+    ack TEXT
 );
 """}
-UPSERT = ("INSERT INTO alert_state VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}) ON CONFLICT (fingerprint) DO UPDATE SET "
-          + ", ".join(f"{c} = excluded.{c}" for c in ("alertname", "rule", "target", "state", "since", "evidence", "error", "sent")))
+# A state written before acknowledgements existed has no `ack` column: added at start.
+ADD_ACK = {"": "ALTER TABLE alert_state ADD COLUMN ack TEXT",
+           "postgresql": "ALTER TABLE alert_state ADD COLUMN IF NOT EXISTS ack TEXT"}
+COLUMNS = ("fingerprint", "alertname", "rule", "target", "state", "since", "evidence", "error", "sent", "ack")
+UPSERT = (f"INSERT INTO alert_state ({', '.join(COLUMNS)}) VALUES ({', '.join(['{p}'] * len(COLUMNS))}) "
+          "ON CONFLICT (fingerprint) DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in COLUMNS[1:]))
 
 
 def result_to_json(result: Result) -> str:
@@ -51,7 +57,8 @@ def result_from_json(text: str) -> Result:
 def _row(alert: Alert) -> tuple[object, ...]:
     return (alert.fingerprint, alert.alertname, alert.rule, alert.target, alert.state, alert.since.isoformat(),
             result_to_json(alert.evidence) if alert.evidence else None, alert.error,
-            json.dumps({name: at.isoformat() for name, at in alert.sent.items()}, sort_keys=True))
+            json.dumps({name: at.isoformat() for name, at in alert.sent.items()}, sort_keys=True),
+            json.dumps(alert.ack.to_state(), sort_keys=True) if alert.ack else None)
 
 
 class StateStore:
@@ -60,21 +67,29 @@ class StateStore:
     def __init__(self, db: StateDatabase) -> None:
         db.schema(SCHEMA)
         self._db = db
+        self._add_ack_column()
         self._staged: dict[str, Alert | None] = {}  # fingerprint -> its latest version (None: forget it)
 
     @property
     def path(self) -> str:
         return self._db.path
 
+    def _add_ack_column(self) -> None:
+        try:
+            self._db.read("SELECT ack FROM alert_state WHERE 1 = 0")
+        except self._db.Error:
+            self._db.schema(ADD_ACK)
+
     def load(self) -> list[Alert]:
         """The alerts of the last run; a file that cannot be read is a StateError naming it."""
         try:
-            rows = self._db.read("SELECT alertname, rule, target, state, since, evidence, error, sent FROM alert_state ORDER BY since")
+            rows = self._db.read(f"SELECT {', '.join(COLUMNS[1:])} FROM alert_state ORDER BY since")
             return [
                 Alert(str(alertname), str(rule), str(target), str(state), datetime.fromisoformat(str(since)),
                       result_from_json(str(evidence)) if evidence else None, None if error is None else str(error),
-                      {name: datetime.fromisoformat(at) for name, at in json.loads(str(sent)).items()})
-                for alertname, rule, target, state, since, evidence, error, sent in rows
+                      {name: datetime.fromisoformat(at) for name, at in json.loads(str(sent)).items()},
+                      Ack.from_state(json.loads(str(ack))) if ack else None)
+                for alertname, rule, target, state, since, evidence, error, sent, ack in rows
             ]
         except (self._db.Error, ValueError, KeyError, TypeError, AttributeError) as exc:
             raise StateError(f"state {self.path} cannot be read ({type(exc).__name__}: {exc}); "

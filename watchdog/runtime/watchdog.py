@@ -25,6 +25,7 @@ from watchdog.evaluation.units import Unit, plan_units
 from watchdog.probing.connection import connect
 from watchdog.probing.dsn import secrets_of
 from watchdog.results.model import Result
+from watchdog.runtime.acks import AckRefused, AckRequest
 from watchdog.runtime.alerts import Alert, AlertBook, Changes
 from watchdog.runtime.compose import compose
 from watchdog.runtime.exposition import Exposition
@@ -34,6 +35,8 @@ from watchdog.runtime.metrics import registry_for
 from watchdog.runtime.schedule import Scheduler
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
+from watchdog.runtime.status import RulePage, StatusReport, build_report, rule_page
+from watchdog.runtime.web import Site
 from watchdog.statefile import StateError, open_state
 
 log = logging.getLogger("watchdog.run")
@@ -78,7 +81,7 @@ class Watchdog:
         self._inflight: set[Future[Outcome]] = set()
         self._scheduler = Scheduler(self._units, self._submit, self._tick, tick_every)
         self._server = None if listen is None else MetricsServer(
-            listen, Exposition(self.registry, self.ledger.changed), self._healthy, self._ready)
+            listen, Exposition(self.registry, self.ledger.changed), self._healthy, self._ready, Site(self))
         self._begun = False
         self._running = False
         self._closed = False
@@ -162,6 +165,43 @@ class Watchdog:
     def results(self) -> list[Result]:
         """The latest result of every rule evaluated so far."""
         return self.ledger.results()
+
+    @property
+    def api_token(self) -> str | None:
+        """What the write API (acks) requires; None: it is off."""
+        return self.plan.rule_file.api_token
+
+    def status(self) -> StatusReport:
+        """Every rule's state, the active alerts and the targets, as the status page shows them."""
+        now = self._clock()
+        with self._lock:
+            alerts = [(alert, self._book.severity(alert)) for alert in self._book.alerts]
+        return build_report(self.plan, self.ledger, alerts, now, self.secrets)
+
+    def rule_page(self, report: StatusReport, name: str) -> RulePage | None:
+        return rule_page(report, self.plan, self.ledger, name, self.secrets)
+
+    def acknowledge(self, request: AckRequest) -> list[Alert]:
+        """Acknowledge the firing alerts of a rule (on one target, or all): kept in the state, no more
+        repeats until the ack expires or the alert resolves. AckRefused says why not."""
+        targets = {target for name, target in self._rules if name == request.rule}
+        if not targets:
+            raise AckRefused(404, f"no rule '{request.rule}' runs here")
+        if request.target is not None and request.target not in targets:
+            raise AckRefused(404, f"rule '{request.rule}' does not run on target '{request.target}' "
+                                  f"(it runs on {', '.join(sorted(targets))})")
+        if not self._leading:
+            raise AckRefused(503, "this watchdog stands by; acknowledge on the one that evaluates and sends")
+        with self._lock:
+            changes = self._book.acknowledge(request.rule, request.target, request.ack(self._clock()))
+            self._apply(changes)
+        if not changes.saved:
+            where = f" on target '{request.target}'" if request.target else ""
+            raise AckRefused(409, f"rule '{request.rule}' has no firing alert{where} to acknowledge")
+        self._persist()
+        for alert in changes.saved:
+            log.info("alert %s on %s acknowledged: %s", alert.alertname, alert.target, request.describe())
+        return changes.saved
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop scheduling, let in-flight probes finish and flush notifications, within `timeout`."""
