@@ -50,13 +50,6 @@ STALE_INTERVALS = 2
 SEVERITY_ORDER = ("info", "warning", "critical")
 
 
-Quiet = Callable[["Alert", datetime], bool]
-
-
-def _never(alert: Alert, now: datetime) -> bool:
-    return False
-
-
 def _monotonic() -> float:
     return time.monotonic()  # looked up at each call, so freezegun's clock moves it in tests
 
@@ -83,6 +76,14 @@ class Alert:
         return self.state == "firing"
 
 
+# Whether a silence quiets an alert at an instant; asked at each send, so the rule file of the moment decides.
+Quiet = Callable[[Alert, datetime], bool]
+
+
+def _never(alert: Alert, now: datetime) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A notification to send: `alert` as it stands, `status` firing or resolved, to `notifiers`."""
@@ -96,16 +97,19 @@ class Outgoing:
 
 @dataclass
 class Changes:
-    """What one call changed: alerts to save, fingerprints to forget, notifications to send."""
+    """What one call changed: alerts to save, fingerprints to forget, notifications to send, and
+    alerts that fired but whose page a silence held back (to be logged: quiet is not silent)."""
 
     saved: list[Alert] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)
+    held: list[Alert] = field(default_factory=list)
 
     def extend(self, other: Changes) -> None:
         self.saved += other.saved
         self.deleted += other.deleted
         self.outgoing += other.outgoing
+        self.held += other.held
 
 
 @dataclass(frozen=True)
@@ -265,6 +269,7 @@ class AlertBook:
                 self._sent[fingerprint] = {}
                 self._unpaged.add(fingerprint)
                 self._owed.add(fingerprint)
+                changes.held.append(alert)
             else:
                 self._alerts[fingerprint] = alert
                 return self._page(alert, now)

@@ -13,7 +13,8 @@ from datetime import datetime
 from watchdog.config.model import Rule, RuleFile
 from watchdog.model.silences import Silence
 from watchdog.runtime.alerts import STATE_UNWRITABLE, TARGET_DOWN, Alert
-from watchdog.silences.active import active_silences, target_silences
+from watchdog.silences.active import active_silences, matches, target_silences
+from watchdog.silences.windows import window_at
 
 log = logging.getLogger("watchdog.run")
 
@@ -34,10 +35,12 @@ def alert_silences(rule_file: RuleFile, alert: Alert, now: datetime) -> list[Sil
 
 
 def silenced_rules(rule_file: RuleFile, rules: Iterable[Rule], now: datetime) -> dict[RuleKey, tuple[str, ...]]:
-    """(rule, target) -> names of the silences quieting it at `now`, for the rules silenced then."""
+    """(rule, target) -> names of the silences quieting it at `now`, for the rules silenced then.
+    Each silence's window is placed once, not once per rule: this runs at every tick."""
+    holding = [s for s in rule_file.silences if window_at(s, now) is not None]
     out = {}
     for rule in rules:
-        names = tuple(s.name for s in active_silences(rule_file.silences, rule, now))
+        names = tuple(s.name for s in holding if matches(s, rule))
         if names:
             out[(rule.name, rule.target)] = names
     return out

@@ -293,6 +293,8 @@ class Watchdog:
 
     def _apply(self, changes: Changes) -> None:
         """Under self._lock: queue what changed, in the order it changed, for _persist()."""
+        for alert in changes.held:
+            log.info("alert %s firing on %s: not paged while silenced (pages once the silence ends)", alert.alertname, alert.target)
         if changes.saved or changes.deleted or changes.outgoing:
             self._queue.append((changes, [self._book.severity(o.alert) for o in changes.outgoing]))
 
