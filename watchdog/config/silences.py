@@ -43,7 +43,7 @@ class Instant(Field):
         return value
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "format": "date-time"}
+        return {"type": "string"}
 
 
 def _match_fields() -> dict[str, Field]:
