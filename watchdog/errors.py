@@ -46,6 +46,20 @@ class Problem:
         return f"{where}{who}{self.message}".translate(_VISIBLE)
 
 
+@dataclass(frozen=True, order=True)
+class Notice:
+    """A valid rule file that is probably not what was meant: printed by `validate`, never fatal.
+    Shown as FILE:LINE:COL: SUBJECT: warning: message."""
+
+    location: Location | None
+    subject: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.location}: " if self.location else ""
+        return f"{where}{self.subject}: warning: {self.message}".translate(_VISIBLE)
+
+
 @dataclass
 class ConfigError(Exception):
     """Every problem found in one pass over the input; nothing runs when this is raised."""

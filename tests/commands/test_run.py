@@ -56,13 +56,15 @@ def test_metrics_over_http_carry_every_metric_of_the_contract_with_its_labels(jo
     assert {name: family.type for name, family in families.items()} == {
         "watchdog_rule_violations": "gauge", "watchdog_rule_up": "gauge", "watchdog_rule_value": "gauge",
         "watchdog_rule_last_evaluation_timestamp_seconds": "gauge", "watchdog_probe_duration_seconds": "histogram",
-        "watchdog_probe_errors": "counter", "watchdog_evaluations_skipped": "counter", "watchdog_target_up": "gauge",
+        "watchdog_probe_errors": "counter", "watchdog_evaluations_skipped": "counter", "watchdog_rule_silenced": "gauge",
+        "watchdog_target_up": "gauge",
         "watchdog_notifications": "counter", "watchdog_batch_splits": "counter", "watchdog_state_errors": "counter",
         "watchdog_build_info": "gauge",
     }
     rule = labels(**RULE)
     assert series(families["watchdog_rule_violations"]) == {labels(**RULE, check="stuck", severity="critical"): 0.0}
     assert series(families["watchdog_rule_up"]) == {rule: 1.0}
+    assert series(families["watchdog_rule_silenced"]) == {rule: 0.0}
     assert series(families["watchdog_rule_value"]) == {rule: 0.0}
     [evaluated] = series(families["watchdog_rule_last_evaluation_timestamp_seconds"]).items()
     assert evaluated[0] == rule and abs(evaluated[1] - time.time()) < 60

@@ -10,7 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from runtime_helpers import Monotonic, result, rule
 
 from watchdog.evaluation.execute import utc_now
-from watchdog.runtime.alerts import PROBE_FAILING, RULE_STALE, TARGET_DOWN, AlertBook, Changes
+from watchdog.runtime.alerts import PROBE_FAILING, RULE_STALE, TARGET_DOWN, Alert, AlertBook, Changes
 
 T0 = datetime(2026, 2, 4, 17, 5, tzinfo=timezone.utc)
 NOTIFIERS = {"webhook": None, "alertmanager": 60.0}
@@ -188,3 +188,52 @@ def test_a_repeat_interval_of_centuries_never_overflows(clock: FrozenDateTimeFac
     book.observe(result("violated"))
     clock.tick(3600)
     assert sent(book.repeats(utc_now())) == []
+
+
+class Quiet:
+    """A silence the test switches on and off: which alertnames it quiets."""
+
+    def __init__(self, *alertnames: str) -> None:
+        self.alertnames = set(alertnames)
+
+    def __call__(self, alert: Alert, now: datetime) -> bool:
+        return alert.alertname in self.alertnames
+
+
+def test_a_silenced_alert_fires_in_the_state_and_pages_once_at_the_tick_after_its_silence(clock: FrozenDateTimeFactory) -> None:
+    quiet = Quiet("jobs_stuck", PROBE_FAILING)
+    book = AlertBook([rule(repeat_interval=600.0, error_threshold=1)], {"webhook": None}, quiet=quiet)
+    changes = book.observe(result("violated"))
+    assert sent(changes) == [] and [a.state for a in changes.saved] == ["firing"]
+    assert changes.saved[0].sent == {}
+    clock.tick(3600)
+    assert sent(book.repeats(utc_now())) == []  # no repeat while silenced
+    quiet.alertnames.clear()
+    [page] = book.repeats(utc_now()).outgoing
+    assert (page.status, page.repeat, page.alert.since) == ("firing", False, T0)
+    clock.tick(599)
+    assert sent(book.repeats(utc_now())) == []
+    clock.tick(1)
+    assert sent(book.repeats(utc_now())) == [("jobs_stuck", "firing", ("webhook",))]
+
+
+def test_a_silenced_alert_that_resolves_unpaged_sends_no_resolved_but_one_paged_before_does(clock: FrozenDateTimeFactory) -> None:
+    quiet = Quiet("jobs_stuck")
+    book = AlertBook([rule()], {"webhook": None}, quiet=quiet)
+    book.observe(result("violated"))
+    assert sent(book.observe(result("ok"))) == []
+    quiet.alertnames.clear()
+    assert sent(book.observe(result("violated"))) == [("jobs_stuck", "firing", ("webhook",))]
+    quiet.alertnames.add("jobs_stuck")  # paged, then silenced: its end closes the receiver's incident
+    assert sent(book.repeats(utc_now())) == []
+    assert sent(book.observe(result("ok"))) == [("jobs_stuck", "resolved", ("webhook",))]
+
+
+def test_an_unpaged_firing_alert_loaded_from_the_state_pages_when_no_silence_holds(clock: FrozenDateTimeFactory) -> None:
+    quiet = Quiet("jobs_stuck")
+    first = AlertBook([rule()], {"webhook": None}, quiet=quiet)
+    [alert] = first.observe(result("violated")).saved
+    again = AlertBook([rule()], {"webhook": None}, [alert], now=utc_now(), quiet=quiet)  # a restart inside the silence
+    assert sent(again.repeats(utc_now())) == []
+    quiet.alertnames.clear()
+    assert [(o.status, o.repeat) for o in again.repeats(utc_now()).outgoing] == [("firing", False)]

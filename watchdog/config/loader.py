@@ -70,7 +70,7 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
         notify={k: v for k, v in (top.get("notify") or {}).items() if v},
         check_paths=tuple(top.get("check_paths") or ()),
         secrets=_secrets(text, env) | {v for v in parsed.file_secrets if len(v) >= 4} | ({token} if token else set()),
-        expanded=parsed.expanded, api_token=token,
+        expanded=parsed.expanded, api_token=token, silences=top.get("silences") or (),
     )
     return Loaded(rule_file, registry)
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from watchdog.config.spec import DEFAULTS, TARGET_DEFAULTS
 from watchdog.model.conditions import Predicate
+from watchdog.model.silences import Silence
 from watchdog.model.values import TableSource
 from watchdog.errors import Location
 
@@ -73,6 +74,7 @@ class RuleFile:
     secrets: frozenset[str] = frozenset()
     expanded: frozenset[str] = frozenset()  # every string a ${VAR} was expanded in, however short
     api_token: str | None = None  # `api.token`, else $WATCHDOG_API_TOKEN: what the daemon's write API requires
+    silences: tuple[Silence, ...] = ()
 
     def rule(self, name: str) -> Rule | None:
         return next((r for r in self.rules if r.name == name), None)

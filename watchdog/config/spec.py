@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
+from watchdog.config.silences import SilencesField
 from watchdog.model.values import TableSource
 from watchdog.schedules.calendar import PERIODS
 from watchdog.validation.fields import (
@@ -140,6 +141,8 @@ def top_fields() -> dict[str, Field]:
                              "(default: $WATCHDOG_API_TOKEN; with neither, the write API is off)."),
         }),
         "check_paths": StrList(doc="Folders of your own check kinds (NAME.yaml + NAME.sql), relative to this file."),
+        "silences": SilencesField(severities=SEVERITIES, doc="Maintenance windows: recurring {name, match, cron, duration, "
+                                  "timezone} or one-off {name, match, from, until}; a silenced rule is evaluated but pages nobody."),
         "include": Raw(doc="Rule packs: [{pack: NAME, target: T, prefix: P, with: {param: value}, rules: {NAME: {key: value}}}]."),
         "rules": Raw(required=True, doc="The invariants."),
     }

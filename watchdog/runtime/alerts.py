@@ -24,6 +24,13 @@ A firing alert is re-sent to each notifier every `repeat_interval`, or more ofte
 notifier needs it (Alertmanager's resend interval). An acknowledged alert (watchdog.runtime.acks)
 is not repeated until its ack expires (then repeats resume and the ack is dropped) or it resolves;
 only the resends a notifier needs to keep the alert alive (Alertmanager's) go on, carrying the ack.
+
+Silences (the `quiet` predicate, asked at each send with the rule file of the moment): a silenced
+alert goes pending and firing as usual and is kept in the state, but no firing page and no repeat
+goes out. The first tick after its silence ends, a still-firing alert pages once (a firing page,
+not a repeat) and then repeats on its interval. An alert that fired inside a silence and resolves
+before anyone was paged sends no resolved either; one paged before its silence began does, so the
+receiver's incident is closed.
 """
 from __future__ import annotations
 
@@ -73,6 +80,14 @@ class Alert:
         return self.state == "firing"
 
 
+# Whether a silence quiets an alert at an instant; asked at each send, so the rule file of the moment decides.
+Quiet = Callable[[Alert, datetime], bool]
+
+
+def _never(alert: Alert, now: datetime) -> bool:
+    return False
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A notification to send: `alert` as it stands, `status` firing or resolved, to `notifiers`."""
@@ -86,16 +101,19 @@ class Outgoing:
 
 @dataclass
 class Changes:
-    """What one call changed: alerts to save, fingerprints to forget, notifications to send."""
+    """What one call changed: alerts to save, fingerprints to forget, notifications to send, and
+    alerts that fired but whose page a silence held back (to be logged: quiet is not silent)."""
 
     saved: list[Alert] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     outgoing: list[Outgoing] = field(default_factory=list)
+    held: list[Alert] = field(default_factory=list)
 
     def extend(self, other: Changes) -> None:
         self.saved += other.saved
         self.deleted += other.deleted
         self.outgoing += other.outgoing
+        self.held += other.held
 
 
 @dataclass(frozen=True)
@@ -115,10 +133,11 @@ class AlertBook:
 
     def __init__(self, rules: Iterable[Rule], resend: Mapping[str, float | None],
                  alerts: Iterable[Alert] = (), now: datetime | None = None,
-                 monotonic: Callable[[], float] = _monotonic) -> None:
+                 monotonic: Callable[[], float] = _monotonic, quiet: Quiet = _never) -> None:
         self._rules = {(r.name, r.target): r for r in rules}
         self._resend = dict(resend)
         self._monotonic = monotonic
+        self._quiet = quiet
         self._alerts: dict[str, Alert] = {}
         self._began: dict[str, float] = {}  # fingerprint -> when it began, monotonic
         self._sent: dict[str, dict[str, float]] = {}  # fingerprint -> notifier -> last sent, monotonic
@@ -131,6 +150,9 @@ class AlertBook:
             self._alerts[alert.fingerprint] = alert
             self._began[alert.fingerprint] = mono - ago(alert.since)
             self._sent[alert.fingerprint] = {name: mono - ago(at) for name, at in alert.sent.items()}
+        # Firing alerts nobody was paged about (they fired inside a silence): no resolved without a firing.
+        self._unpaged = {a.fingerprint for a in alerts if a.firing and not a.sent and self._resend}
+        self._owed = set(self._unpaged)  # firing alerts a silence held back: they page once when it ends
         self._errors: dict[tuple[str, str], int] = {}
         self._connect_failures: dict[str, int] = {}
         self._evaluated = {key: mono for key in self._rules}  # (rule, target) -> last evaluation, monotonic
@@ -200,8 +222,13 @@ class AlertBook:
             if alert.ack is not None and not alert.ack.active(now):
                 alert = self._alerts[alert.fingerprint] = replace(alert, ack=None)  # repeats resume
                 changes.saved.append(alert)
-            acked = alert.ack is not None
-            every = math.inf if acked else self._policy(alert).repeat_interval
+            if self._quiet(alert, now):
+                self._owed.add(alert.fingerprint)
+                continue
+            if alert.fingerprint in self._owed:
+                changes.extend(self._page(alert, now))
+                continue
+            every = math.inf if alert.ack is not None else self._policy(alert).repeat_interval
             sent = self._sent.setdefault(alert.fingerprint, {})
             began = self._began.get(alert.fingerprint, mono)
             due = tuple(name for name, resend in self._resend.items()
@@ -254,14 +281,30 @@ class AlertBook:
         fingerprint = alert.fingerprint
         began = self._began.setdefault(fingerprint, mono)
         if not alert.firing and mono - began >= self._policy(alert).for_seconds:
-            alert = replace(alert, state="firing", sent={name: now for name in self._resend})
-            self._sent[fingerprint] = {name: mono for name in self._resend}
-            changes.outgoing.append(Outgoing(alert, "firing", now, tuple(self._resend)))
+            if self._quiet(alert, now):
+                alert = replace(alert, state="firing", sent={})
+                self._sent[fingerprint] = {}
+                self._unpaged.add(fingerprint)
+                self._owed.add(fingerprint)
+                changes.held.append(alert)
+            else:
+                self._alerts[fingerprint] = alert
+                return self._page(alert, now)
             changed = True
         self._alerts[fingerprint] = alert
         if changed:
             changes.saved.append(alert)
         return changes
+
+    def _page(self, alert: Alert, now: datetime) -> Changes:
+        """Fire `alert` at every notifier now: it fires, or a silence that held its page back ended."""
+        fingerprint = alert.fingerprint
+        alert = replace(alert, state="firing", sent={name: now for name in self._resend})
+        self._sent[fingerprint] = {name: self._monotonic() for name in self._resend}
+        self._unpaged.discard(fingerprint)
+        self._owed.discard(fingerprint)
+        self._alerts[fingerprint] = alert
+        return Changes(saved=[alert], outgoing=[Outgoing(alert, "firing", now, tuple(self._resend))])
 
     def _clear(self, alertname: str, rule: str, target: str, now: datetime) -> Changes:
         alert = self.get(alertname, rule, target)
@@ -271,8 +314,11 @@ class AlertBook:
         del self._alerts[alert.fingerprint]
         self._began.pop(alert.fingerprint, None)
         self._sent.pop(alert.fingerprint, None)
+        self._owed.discard(alert.fingerprint)
         changes = Changes(deleted=[alert.fingerprint])
-        if alert.firing:
+        if alert.fingerprint in self._unpaged:
+            self._unpaged.discard(alert.fingerprint)
+        elif alert.firing:
             changes.outgoing.append(Outgoing(alert, "resolved", now, tuple(self._resend)))
         return changes
 

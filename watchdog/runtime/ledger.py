@@ -68,6 +68,7 @@ class Snapshot:
     notifications: dict[tuple[str, str], int]
     splits: dict[str, int]
     state_errors: int = 0
+    silenced: frozenset[tuple[str, str]] = frozenset()
 
 
 class Ledger:
@@ -81,6 +82,7 @@ class Ledger:
         self._notifications = {(n, result): 0 for n in notifiers for result in NOTIFY_RESULTS}
         self._splits = {line.rule.target: 0 for line in self._rules.values()}
         self._state_errors = 0
+        self._silenced: frozenset[tuple[str, str]] = frozenset()
 
     def record(self, result: Result) -> Result | None:
         """Keep `result`; returns the rule's previous result (to log transitions)."""
@@ -126,6 +128,12 @@ class Ledger:
             self._state_errors += 1
         self.changed.set()
 
+    def silenced(self, rules: Iterable[tuple[str, str]]) -> None:
+        """The (rule, target) pairs a silence quiets now (the runtime's tick says)."""
+        with self._lock:
+            self._silenced = frozenset(rules)
+        self.changed.set()
+
     def results(self) -> list[Result]:
         """The latest result of every rule evaluated so far."""
         with self._lock:
@@ -143,4 +151,5 @@ class Ledger:
             lines = tuple(RuleLine(line.rule, line.latest, line.last_ran, line.errors, line.skipped,
                                    Histogram(list(line.durations.counts), line.durations.total))
                           for line in self._rules.values())
-            return Snapshot(lines, dict(self._targets), dict(self._notifications), dict(self._splits), self._state_errors)
+            return Snapshot(lines, dict(self._targets), dict(self._notifications), dict(self._splits), self._state_errors,
+                            self._silenced)

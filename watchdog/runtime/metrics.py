@@ -42,8 +42,11 @@ class RuntimeCollector(Collector):
         errors = CounterMetricFamily("watchdog_probe_errors", "Evaluations whose probe could not run.", labels=RULE)
         skipped = CounterMetricFamily("watchdog_evaluations_skipped",
                                       "Evaluations skipped because the previous one was still running.", labels=RULE)
+        silenced = GaugeMetricFamily("watchdog_rule_silenced", "1 while a silence of the rule file quiets the rule's "
+                                     "pages (it is still evaluated), else 0.", labels=RULE)
         for line in snap.rules:
             labels = [line.rule.name, line.rule.target]
+            silenced.add_metric(labels, 1 if (line.rule.name, line.rule.target) in snap.silenced else 0)
             errors.add_metric(labels, line.errors)
             skipped.add_metric(labels, line.skipped)
             duration.add_metric(labels, line.durations.cumulative(), line.durations.total)
@@ -70,7 +73,7 @@ class RuntimeCollector(Collector):
         state_errors.add_metric([], snap.state_errors)
         build = GaugeMetricFamily("watchdog_build_info", "Always 1; the version is a label.", labels=["version"])
         build.add_metric([__version__], 1)
-        yield from (violations, up, value, evaluated, duration, errors, skipped, targets, notifications, splits, state_errors,
+        yield from (violations, up, value, evaluated, duration, errors, skipped, silenced, targets, notifications, splits, state_errors,
                     build)
 
 

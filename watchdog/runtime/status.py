@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from watchdog.config.model import Rule, RuleFile
+from watchdog.model.silences import OneOff, Recurring
+from watchdog.model.values import Duration
 from watchdog.output.listing import probe_listing
 from watchdog.plan import Plan
 from watchdog.probing.dsn import scrub
@@ -20,6 +22,8 @@ from watchdog.runtime.acks import Ack
 from watchdog.runtime.alerts import RULE_STALE, Alert, Outgoing
 from watchdog.runtime.compose import compose
 from watchdog.runtime.ledger import Evaluation, Ledger
+from watchdog.schedules.calendar import Interval
+from watchdog.silences.active import silences_of
 
 STATES = ("firing", "pending", "silenced", "error", "stale", "unknown", "ok")  # the page's order: worst first
 
@@ -39,11 +43,23 @@ class SilenceView:
 
 def rule_silences(rule_file: RuleFile, rule: Rule, now: datetime) -> list[SilenceView]:
     """The silences of the rule file that match `rule`, active at `now` or not: the one place the
-    status page learns about silences (its `silenced` state and each rule page's list). Silences
-    live in the rule file (`RuleFile.silences`, built beside this); until that exists, none."""
-    if getattr(rule_file, "silences", None) is None:
-        return []
-    return []
+    status page learns about silences (its `silenced` state and each rule page's list)."""
+    return [SilenceView(state.silence.name, state.active, _window_text(state.silence.window, state.window),
+                        state.silence.comment)
+            for state in silences_of(rule_file.silences, rule, now)]
+
+
+def _window_text(window: Recurring | OneOff, holding: Interval | None) -> str:
+    """How the page says when a silence holds: its rule, and the end of the window holding now."""
+    if isinstance(window, Recurring):
+        text = f"{window.cron} ({window.timezone}) for {Duration(window.duration)}"
+    else:
+        text = f"{_utc(window.start)} to {_utc(window.end)}"
+    return f"{text}; now, until {_utc(holding.end)}" if holding is not None else text
+
+
+def _utc(at: datetime) -> str:
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)

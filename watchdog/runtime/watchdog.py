@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, wait
+from datetime import datetime
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,6 +33,7 @@ from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.ledger import Ledger
 from watchdog.runtime.limits import cap_result
 from watchdog.runtime.metrics import registry_for
+from watchdog.runtime.quiet import SilenceLog, alert_silences, silenced_rules
 from watchdog.runtime.schedule import Scheduler
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
@@ -71,6 +73,7 @@ class Watchdog:
             raise
         self._dispatcher = Dispatcher(self._outbox, self._notifiers, on_result=self.ledger.notified)
         self._monotonic = monotonic
+        self._silence_log = SilenceLog()
         self._book = self._new_book(alerts)
         self._lock = threading.Lock()  # the alert book and the queue of its changes
         self._queue: list[tuple[Changes, list[str]]] = []  # changes made, in order, not yet rendered and staged
@@ -130,7 +133,11 @@ class Watchdog:
 
     def _new_book(self, alerts: list[Alert]) -> AlertBook:
         resend = {name: notifier.resend_interval for name, notifier in self._notifiers.items()}
-        return AlertBook(self.plan.rules, resend, alerts, now=self._clock(), monotonic=self._monotonic)
+        return AlertBook(self.plan.rules, resend, alerts, now=self._clock(), monotonic=self._monotonic, quiet=self._silenced)
+
+    def _silenced(self, alert: Alert, now: datetime) -> bool:
+        """Whether a silence of the current rule file (a reload may have swapped it) quiets `alert`."""
+        return bool(alert_silences(self.plan.rule_file, alert, now))
 
     def _take_over(self) -> None:
         """Evaluate and send from now on, from the alert state as the last leader left it."""
@@ -320,18 +327,25 @@ class Watchdog:
         self._persist()
 
     def _tick(self) -> None:
-        """Re-send firing alerts that are due (repeat_interval, Alertmanager's resend), raise
+        """Note which rules are silenced (the gauge, a log line when a silence starts or ends), re-send
+        firing alerts that are due (repeat_interval, Alertmanager's resend; a page held back by a
+        silence that has ended), raise
         `rule_stale` for rules left unevaluated, retry what the state file could not take."""
         with self._lock:
             if self._closed:
                 return
             now = self._clock()
+            silenced = silenced_rules(self.plan.rule_file, self.plan.rules, now)
+            self._silence_log.update(silenced)
+            self.ledger.silenced(silenced)
             self._apply(self._book.repeats(now))
             self._apply(self._book.stale(now))
         self._persist()
 
     def _apply(self, changes: Changes) -> None:
         """Under self._lock: queue what changed, in the order it changed, for _persist()."""
+        for alert in changes.held:
+            log.info("alert %s firing on %s: not paged while silenced (pages once the silence ends)", alert.alertname, alert.target)
         if changes.saved or changes.deleted or changes.outgoing:
             self._queue.append((changes, [self._book.severity(o.alert) for o in changes.outgoing]))
 
