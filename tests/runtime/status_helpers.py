@@ -37,15 +37,16 @@ rules:
 STUCK = "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))"
 
 
-def status_rules(db: Path, hook: str, token: str | None = TOKEN) -> str:
-    return STATUS_RULES.format(db=db, hook=hook, api=f'api: {{token: "{token}"}}' if token else "")
+def status_rules(db: Path, hook: str, token: str | None = TOKEN, extra: str = "") -> str:
+    """The rule file; `extra`: more top-level keys (silences), as written."""
+    return STATUS_RULES.format(db=db, hook=hook, api=f'api: {{token: "{token}"}}' if token else "") + extra
 
 
 def firing(make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, token: str | None = TOKEN,
-           **options: Any) -> tuple[Watchdog, str]:
+           extra: str = "", **options: Any) -> tuple[Watchdog, str]:
     """A started Watchdog whose jobs_stuck fires; returns it and its base URL."""
     sql(jobs_db, STUCK)
-    watchdog = make_watchdog(status_rules(jobs_db, f"{receiver.url}/hook", token), listen="127.0.0.1:0", **options)
+    watchdog = make_watchdog(status_rules(jobs_db, f"{receiver.url}/hook", token, extra), listen="127.0.0.1:0", **options)
     watchdog.start()
     base = f"http://{watchdog.address}"
 

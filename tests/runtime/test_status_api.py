@@ -128,3 +128,33 @@ def test_the_rule_page_shows_its_sql_with_a_variables_value_masked_and_user_text
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in index and "<script>" not in index
     finally:
         watchdog.stop(timeout=2)
+
+
+def test_a_silenced_rule_shows_silenced_with_its_silences(make_watchdog: Callable[..., Watchdog], jobs_db: Path,
+                                                          receiver: Receiver) -> None:
+    silences = """
+silences:
+  - name: migration
+    match: {rule: jobs_stuck}
+    from: 2000-01-01T00:00:00Z
+    until: 2999-01-01T00:00:00Z
+    comment: the processor is off during the migration
+  - name: nightly
+    match: {target: main}
+    cron: "0 2 * * *"
+    duration: 1m
+    timezone: Europe/Berlin
+"""
+    _, base = firing(make_watchdog, jobs_db, receiver, extra=silences)
+    document = requests.get(f"{base}/api/v1/status", timeout=5).json()
+    rules = {r["rule"]: r for r in document["rules"]}
+    assert rules["jobs_stuck"]["state"] == "silenced" and document["counts"]["silenced"] == 1
+    migration, nightly = rules["jobs_stuck"]["silences"]
+    assert migration == {"name": "migration", "active": True, "comment": "the processor is off during the migration",
+                         "window": "2000-01-01 00:00 UTC to 2999-01-01 00:00 UTC; now, until 2999-01-01 00:00 UTC"}
+    assert nightly["name"] == "nightly" and nightly["window"].startswith("0 2 * * * (Europe/Berlin) for 1m")
+    assert [s["name"] for s in rules["jobs_counted"]["silences"]] == ["nightly"]
+    assert rules["never_runs"]["silences"] == []
+    page = requests.get(f"{base}/rules/jobs_stuck", timeout=5).text
+    assert "migration" in page and "the processor is off during the migration" in page
+    assert not receiver.at("/hook")  # silenced: nothing paged
