@@ -55,9 +55,20 @@ def driver(tmp_path: Path) -> Iterator[Any]:
     browser.quit()
 
 
+# A silence that is not active (it would change the page's states): listed on the rule pages.
+PLANNED = """
+silences:
+  - name: planned-migration
+    match: {target: main}
+    from: 2099-01-01T08:00:00Z
+    until: 2099-01-01T12:00:00Z
+    comment: scheduler database moved to the new cluster
+"""
+
+
 @pytest.fixture
 def running(make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver) -> str:
-    _, base = firing(make_watchdog, jobs_db, receiver)
+    _, base = firing(make_watchdog, jobs_db, receiver, extra=PLANNED)
     eventually(lambda: _history(base) >= 5, "a few evaluations for the sparkline", timeout=30, every=0.2)
     if os.environ.get("WATCHDOG_SCREENSHOTS"):  # for the docs: a longer history whose value moves
         for more in range(2, 6):
@@ -124,6 +135,7 @@ def test_the_rule_page_draws_the_sparkline_and_shows_the_sql(driver: Any, runnin
     assert dots[0].value_of_css_property("fill") != "rgb(0, 0, 0)"  # the stylesheet applied, not blocked
     assert "FROM" in driver.find_element(By.CSS_SELECTOR, "pre.sql").text
     assert driver.find_element(By.CSS_SELECTOR, "table.samples")
+    assert "planned-migration" in driver.page_source and "scheduler database moved" in driver.page_source
     assert _errors(driver) == [] and _foreign(driver, running) == []
     _screenshot(driver, "rule", DESKTOP)
     _screenshot(driver, "rule-phone", PHONE)
