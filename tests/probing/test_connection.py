@@ -204,3 +204,36 @@ def test_one_rule_cannot_blind_the_next_on_the_same_connection(postgres_dsn, wri
             cleanup.execute(f"DROP SCHEMA {decoy} CASCADE")
     results = {r["rule"]: r["status"] for r in json.loads(capsys.readouterr().out)["results"]}
     assert (code, results) == (1, {"blinds": "ok", "failed_jobs": "violated"})
+
+
+PREPARED = "SELECT count(*) AS n FROM pg_prepared_statements"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("query", HIDDEN_WRITES)
+def test_a_probe_run_again_is_prepared_and_still_one_statement(postgres_dsn, query):
+    with psycopg.connect(postgres_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE t (x int)")
+    conn = connect(postgres_dsn)
+    for guarded in (True, False, True, False):  # the second run of each is the prepared one
+        with pytest.raises(ProbeFailure, match="cannot insert multiple commands into a prepared statement"):
+            conn.query(f"SELECT COUNT(*) AS wd_count FROM (\n{query}\n) wd_v", {}, 5, guarded)
+    assert conn.query("SELECT count(*) AS n FROM t", {}, 5) == [{"n": 0}]
+    conn.close()
+
+
+@pytest.mark.postgres
+def test_probes_run_again_are_prepared_and_survive_the_reset_after_user_sql(postgres_dsn):
+    conn = connect(postgres_dsn)
+    assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 0}]  # first run: not prepared
+    assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 1}]  # second: prepared, sees itself
+    before = conn.query(SETTINGS, {}, 5, guarded=False)
+    blind = "SELECT set_config('search_path', 'pg_catalog', false), set_config('default_transaction_read_only', 'off', false)"
+    for run in range(3):  # user SQL prepared too from its second run on, and the session reset after each
+        conn.query(blind, {}, 5, guarded=True)
+        assert conn.query(SETTINGS, {}, 5, guarded=False) == before
+        assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 2 if run == 0 else 3}]  # ours, SETTINGS, blind
+    with pytest.raises(ProbeFailure, match="read-only transaction"):
+        conn.query("CREATE TABLE written (x int)", {}, 5, guarded=False)
+    assert not conn.broken
+    conn.close()
