@@ -27,7 +27,7 @@ from watchdog.plan import Plan, build_plan
 from watchdog.probing.connection import PostgresConnection
 from watchdog.runtime.watchdog import Watchdog
 
-WARM_RUNS = 6  # psycopg prepares a statement on its 5th execution; measure after that, on both sides
+WARM_RUNS = 6  # the floor's psycopg prepares on the 5th execution (watchdog on the 2nd): measure after that
 
 
 @dataclass(frozen=True)
