@@ -224,3 +224,18 @@ def test_probes_run_again_are_prepared_and_survive_the_reset_after_user_sql(post
         conn.query("CREATE TABLE written (x int)", {}, 5, guarded=False)
     assert not conn.broken
     conn.close()
+
+
+@pytest.mark.postgres
+def test_a_prepared_probe_survives_a_migration_of_its_table_and_the_session_is_replaced(postgres_dsn):
+    with psycopg.connect(postgres_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE t (x int)")
+        setup.execute("INSERT INTO t VALUES (1)")
+    conn = connect(postgres_dsn)
+    for _ in range(2):  # the second run is prepared
+        assert conn.query("SELECT * FROM t", {}, 5, guarded=False) == [{"x": 1}]
+    with psycopg.connect(postgres_dsn, autocommit=True) as migration:
+        migration.execute("ALTER TABLE t ADD COLUMN y int")
+    assert conn.query("SELECT * FROM t", {}, 5, guarded=False) == [{"x": 1, "y": None}]
+    assert conn.broken  # the pool opens a new session instead of this one's stale statements
+    conn.close()

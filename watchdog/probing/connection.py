@@ -113,8 +113,14 @@ class PostgresConnection:
             try:
                 with self._conn.cursor() as cursor:
                     if self._again(sql):
-                        # A prepared statement is parsed by the server as one: the extended protocol.
-                        return cursor.execute(sql, params, prepare=True).fetchall()
+                        try:  # A prepared statement is parsed by the server as one: the extended protocol.
+                            return cursor.execute(sql, params, prepare=True).fetchall()
+                        except psycopg.errors.FeatureNotSupported:
+                            # "cached plan must not change result type": a watched table changed
+                            # (a migration added a column under a SELECT *). This session's prepared
+                            # statements are stale: run this one unprepared, and let the pool
+                            # replace the session after this unit.
+                            self.broken = True
                     # stream() binds even without parameters: the extended protocol, one statement.
                     return list(cursor.stream(sql, params, size=self._chunk))
             finally:
