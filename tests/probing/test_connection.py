@@ -239,3 +239,17 @@ def test_a_prepared_probe_survives_a_migration_of_its_table_and_the_session_is_r
     assert conn.query("SELECT * FROM t", {}, 5, guarded=False) == [{"x": 1, "y": None}]
     assert conn.broken  # the pool opens a new session instead of this one's stale statements
     conn.close()
+
+
+@pytest.mark.postgres
+def test_a_session_whose_server_forgets_prepared_statements_stops_preparing(postgres_dsn):
+    conn = connect(postgres_dsn)
+    for _ in range(2):
+        assert conn.query("SELECT 1 AS one", {}, 5, guarded=False) == [{"one": 1}]
+    # As a pooler in transaction mode does: the server side of the session no longer has them.
+    conn._conn.pgconn.exec_(b"DEALLOCATE ALL")  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert conn.query("SELECT 1 AS one", {}, 5, guarded=False) == [{"one": 1}]
+        assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 0}]  # nothing prepared any more
+    assert not conn.broken
+    conn.close()

@@ -103,6 +103,7 @@ class PostgresConnection:
             raise ProbeFailure(scrub(f"cannot connect: {_one_line(exc)}", secrets_of(dsn)), "connection") from None
         self.broken = False
         self._recent: OrderedDict[str, None] = OrderedDict()  # our statements, least recently run first
+        self._prepares = True
 
     def query(self, sql: str, params: dict[str, Any], timeout: float, guarded: bool = True) -> list[dict[str, Any]]:
         psycopg = self._psycopg
@@ -112,7 +113,7 @@ class PostgresConnection:
                 self._timeout_ms = _ms(timeout)
             try:
                 with self._conn.cursor() as cursor:
-                    if self._again(sql):
+                    if self._prepares and self._again(sql):
                         try:  # A prepared statement is parsed by the server as one: the extended protocol.
                             return cursor.execute(sql, params, prepare=True).fetchall()
                         except psycopg.errors.FeatureNotSupported:
@@ -121,6 +122,10 @@ class PostgresConnection:
                             # statements are stale: run this one unprepared, and let the pool
                             # replace the session after this unit.
                             self.broken = True
+                        except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement):
+                            # The server does not keep what this session prepared (a pooler such as
+                            # PgBouncer in transaction mode between us): never prepare here again.
+                            self._prepares = False
                     # stream() binds even without parameters: the extended protocol, one statement.
                     return list(cursor.stream(sql, params, size=self._chunk))
             finally:
