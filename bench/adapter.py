@@ -27,7 +27,7 @@ from watchdog.plan import Plan, build_plan
 from watchdog.probing.connection import PostgresConnection
 from watchdog.runtime.watchdog import Watchdog
 
-WARM_RUNS = 6  # psycopg prepares a statement on its 5th execution; measure after that, on both sides
+WARM_RUNS = 6  # the floor's psycopg prepares on the 5th execution (watchdog on the 2nd): measure after that
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,11 @@ class Session:
 
     def __init__(self, plan: Plan, dsn: str) -> None:
         self.plan = plan
-        self._conn = PostgresConnection(dsn, 5.0, 30.0)
+        # Opened as the evaluator's pool opens a target's connections: with the target's
+        # statement_timeout as the session's, so no probe needs a SET first (one round trip a
+        # cycle that `watchdog run` never pays, once the session was reset after a `sql` rule).
+        [timeout] = {t.statement_timeout for t in plan.targets.values()}
+        self._conn = PostgresConnection(dsn, 5.0, timeout)
         self.close = self._conn.close  # the evaluator closes what its connector gave: keep it open
         self._conn.close = lambda: None  # type: ignore[method-assign]
 

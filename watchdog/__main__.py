@@ -1,6 +1,4 @@
 """`python -m watchdog` is the console script."""
-import sys
+from watchdog.cli import entry
 
-from watchdog.cli import main
-
-sys.exit(main())
+entry()

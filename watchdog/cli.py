@@ -6,19 +6,26 @@ exit 2; set WATCHDOG_DEBUG=1 to see the traceback of an unexpected internal erro
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from watchdog import __version__
+<<<<<<< HEAD
 from watchdog.commands import check, compile as compile_cmd, demo, schema, validate
 from watchdog.commands import ack, doctor, explain, init, packs, render, run
 from watchdog.errors import ConfigError, ExitCode, UsageError
 
 COMMANDS = (validate, compile_cmd, check, schema, demo, render, run, ack, explain, packs, init, doctor)
 
+=======
+from watchdog.errors import ConfigError, ExitCode, UsageError
+
+>>>>>>> perf
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -28,10 +35,14 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parser() -> argparse.ArgumentParser:
+    # Imported here, not with this module: entry() tunes the garbage collector before they load.
+    from watchdog.commands import check, compile as compile_cmd, demo, schema, validate
+    from watchdog.commands import doctor, explain, init, packs, render, run
+
     root = _Parser(prog="watchdog", description="Invariant-checking watchdog for job schedulers.")
     root.add_argument("--version", action="version", version=f"watchdog {__version__}")
     sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in COMMANDS:
+    for command in (validate, compile_cmd, check, schema, demo, render, run, explain, packs, init, doctor):
         command.add_parser(sub)
     return root
 
@@ -75,5 +86,26 @@ def _keep_traceback(trace: str) -> str | None:
         return None
 
 
+#: Allocations between two young collections of the cyclic GC (Python's default is 700).
+YOUNG_COLLECTION = 10_000
+
+
+def entry() -> NoReturn:
+    """The console script (and `python -m watchdog`): main(), then the process ends.
+
+    The cyclic garbage collector is tuned for a short process that imports much: the imports
+    (sqlglot, jinja2, psycopg, ours) allocate a few hundred thousand objects that are never
+    garbage, and collecting them cost `watchdog check` about 30 ms of 400 at start-up (every 700
+    allocations) and 80-110 ms at exit. So young collections come every YOUNG_COLLECTION
+    allocations, and before exit what is left is frozen (gc.freeze), which the interpreter's last
+    collections skip. Exit handlers, flushes and finalizers run as before; cyclic garbage is still
+    collected while the process runs (the daemon's too), only less often.
+    """
+    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
+    code = main()
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -1,5 +1,5 @@
-"""Running a unit: a row-level rule that holds costs its count alone; once violated, one statement
-brings the count and the samples, until it holds again."""
+"""Running a unit: a row-level rule that held costs its count alone; never evaluated or once
+violated, one statement brings the count and the samples, until it holds again."""
 from __future__ import annotations
 
 import sqlite3
@@ -47,7 +47,8 @@ def test_a_holding_rule_runs_its_count_alone_and_a_violated_one_a_single_stateme
         [result] = run_unit(conn, unit, target, lambda: NOW).values()  # type: ignore[arg-type]
         return result.status, result.violations, list(conn.statements)
 
-    assert evaluate() == ("ok", 0, [probe.count_sql])  # holds: one statement, the count
+    assert evaluate() == ("ok", 0, [probe.sql])  # nothing known yet: count and samples in one statement
+    assert evaluate() == ("ok", 0, [probe.count_sql])  # held: one statement, the count
     with sqlite3.connect(db) as db_conn:
         db_conn.execute("INSERT INTO jobs VALUES (1, 'pending', '2026-02-04 16:00:00'), (2, 'pending', '2026-02-04 15:00:00')")
     status, violations, statements = evaluate()  # the turn: the count, then the samples it has to show

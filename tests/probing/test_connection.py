@@ -127,7 +127,7 @@ def test_a_probe_is_one_statement_even_without_parameters(postgres_dsn, query):
     with psycopg.connect(postgres_dsn, autocommit=True) as setup:
         setup.execute("CREATE TABLE t (x int)")
     conn = connect(postgres_dsn)
-    for guarded in (True, False):
+    for guarded in (True, False, True, False):  # each run again is run prepared: refused all the same
         with pytest.raises(ProbeFailure, match="cannot insert multiple commands into a prepared statement"):
             conn.query(f"SELECT COUNT(*) AS wd_count FROM (\n{query}\n) wd_v", {}, 5, guarded)
     assert conn.query("SELECT count(*) AS n FROM t", {}, 5) == [{"n": 0}]
@@ -204,3 +204,52 @@ def test_one_rule_cannot_blind_the_next_on_the_same_connection(postgres_dsn, wri
             cleanup.execute(f"DROP SCHEMA {decoy} CASCADE")
     results = {r["rule"]: r["status"] for r in json.loads(capsys.readouterr().out)["results"]}
     assert (code, results) == (1, {"blinds": "ok", "failed_jobs": "violated"})
+
+
+PREPARED = "SELECT count(*) AS n FROM pg_prepared_statements"
+
+
+@pytest.mark.postgres
+def test_probes_run_again_are_prepared_and_survive_the_reset_after_user_sql(postgres_dsn):
+    conn = connect(postgres_dsn)
+    assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 0}]  # first run: not prepared
+    assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 1}]  # second: prepared, sees itself
+    before = conn.query(SETTINGS, {}, 5, guarded=False)
+    blind = "SELECT set_config('search_path', 'pg_catalog', false), set_config('default_transaction_read_only', 'off', false)"
+    for run in range(3):  # user SQL prepared too from its second run on, and the session reset after each
+        conn.query(blind, {}, 5, guarded=True)
+        assert conn.query(SETTINGS, {}, 5, guarded=False) == before
+        assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 2 if run == 0 else 3}]  # ours, SETTINGS, blind
+    with pytest.raises(ProbeFailure, match="read-only transaction"):
+        conn.query("CREATE TABLE written (x int)", {}, 5, guarded=False)
+    assert not conn.broken
+    conn.close()
+
+
+@pytest.mark.postgres
+def test_a_prepared_probe_survives_a_migration_of_its_table_and_the_session_is_replaced(postgres_dsn):
+    with psycopg.connect(postgres_dsn, autocommit=True) as setup:
+        setup.execute("CREATE TABLE t (x int)")
+        setup.execute("INSERT INTO t VALUES (1)")
+    conn = connect(postgres_dsn)
+    for _ in range(2):  # the second run is prepared
+        assert conn.query("SELECT * FROM t", {}, 5, guarded=False) == [{"x": 1}]
+    with psycopg.connect(postgres_dsn, autocommit=True) as migration:
+        migration.execute("ALTER TABLE t ADD COLUMN y int")
+    assert conn.query("SELECT * FROM t", {}, 5, guarded=False) == [{"x": 1, "y": None}]
+    assert conn.broken  # the pool opens a new session instead of this one's stale statements
+    conn.close()
+
+
+@pytest.mark.postgres
+def test_a_session_whose_server_forgets_prepared_statements_stops_preparing(postgres_dsn):
+    conn = connect(postgres_dsn)
+    for _ in range(2):
+        assert conn.query("SELECT 1 AS one", {}, 5, guarded=False) == [{"one": 1}]
+    # As a pooler in transaction mode does: the server side of the session no longer has them.
+    conn._conn.pgconn.exec_(b"DEALLOCATE ALL")  # type: ignore[attr-defined]
+    for _ in range(3):
+        assert conn.query("SELECT 1 AS one", {}, 5, guarded=False) == [{"one": 1}]
+        assert conn.query(PREPARED, {}, 5, guarded=False) == [{"n": 0}]  # nothing prepared any more
+    assert not conn.broken
+    conn.close()

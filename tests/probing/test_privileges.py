@@ -2,11 +2,16 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 
 import psycopg
 import pytest
 
 from watchdog.cli import main
+from watchdog.evaluation.evaluator import Evaluator
+from watchdog.plan import build_plan
+from watchdog.probing.connection import Connection, connect
+from watchdog.probing.privileges import role_warnings
 
 
 def rules(write_rules, dsn: str):
@@ -59,3 +64,23 @@ def test_a_role_is_warned_about_only_if_it_can_write_a_watched_table(role, write
     assert main(["check", "-c", str(rules(write_rules, dsn))]) == 0
     warning = f"watchdog: warning: target 'main': role '{name}' may write to jobs; use a role that can only SELECT (README, Safety)\n"
     assert capsys.readouterr().err == (warning if warned else "")
+
+
+
+@pytest.mark.postgres
+def test_the_role_is_looked_up_on_a_session_the_probes_then_reuse(jobs, write_rules):
+    plan = build_plan(rules(write_rules, jobs))
+    opened: list[str] = []
+
+    def connector(dsn: str, connect_timeout: float, statement_timeout: float, **_: object) -> Connection:
+        opened.append(dsn)
+        return connect(dsn, connect_timeout, statement_timeout)
+
+    evaluator = Evaluator({name: replace(t, pool_size=1) for name, t in plan.targets.items()}, connector=connector)
+    try:
+        warnings = list(role_warnings(plan.probes, evaluator.session))
+        results = evaluator.evaluate(plan.probes)
+    finally:
+        evaluator.close()
+    assert len(warnings) == 1 and "is a superuser" in warnings[0]
+    assert [r.status for r in results] == ["ok", "ok"] and len(opened) == 1

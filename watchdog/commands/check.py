@@ -32,10 +32,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run_until_held(plan: Plan, wait: float | None, every: float, sleep: Callable[[float], None] = time.sleep,
-                   monotonic: Callable[[], float] = time.monotonic) -> list[Result]:
-    """Evaluate; with `wait`, re-evaluate only the rules that do not hold until they all do or time runs out."""
+                   monotonic: Callable[[], float] = time.monotonic, warn: bool = False) -> list[Result]:
+    """Evaluate; with `wait`, re-evaluate only the rules that do not hold until they all do or time
+    runs out. `warn`: first print a warning per target whose role could write, looked up on the
+    connection the probes then use."""
     evaluator = Evaluator(plan.targets, secrets=plan.secrets)
     try:
+        for warning in role_warnings(plan.probes, evaluator.session) if warn else ():
+            print(warning, file=sys.stderr)
         return _until_held(evaluator, plan, wait, every, sleep, monotonic)
     finally:
         evaluator.close()
@@ -85,9 +89,7 @@ def handle(args: argparse.Namespace) -> int:
     plan = build_plan(config_path(args.config), dsn=args.dsn, target=args.target, rules=args.rule, tags=args.tag)
     _known_tags(plan, args.tag)
     claim_output(args.output)
-    for warning in role_warnings(plan.probes, plan.targets):
-        print(warning, file=sys.stderr)
-    results = run_until_held(plan, args.wait, EVERY if args.every is None else args.every)
+    results = run_until_held(plan, args.wait, EVERY if args.every is None else args.every, warn=True)
     rules = {rule.name: rule for rule in plan.rules}
     report = RENDERERS[args.format](results, rules=rules)
     write_output(report, args.output)

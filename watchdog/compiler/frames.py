@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -44,13 +44,28 @@ class Frame:
 
 @lru_cache(maxsize=256)
 def _intervals(frame: Frame, now: datetime) -> tuple[Bucket, ...]:
-    zone, start = ZoneInfo(frame.tz), now - timedelta(seconds=frame.span)
-    if frame.period is not None:
-        found = buckets(frame.period, zone, start, now)
-    else:
-        found = [Bucket(i.start, i.end, "") for i in local_window(frame.opens or "", frame.closes or "", zone, start, now)]
+    start = now - timedelta(seconds=frame.span)
+    around = _around(frame, math.floor(now.timestamp() / 86400.0))
+    if frame.period is not None:  # whole buckets, the first and last may reach outside
+        found = [b for b in around if b.end > start and b.start < now]
+    else:  # pieces, cut at the frame's ends
+        found = [Bucket(max(b.start, start), min(b.end, now), "") for b in around if b.end > start and b.start < now]
     empty = Bucket(now, now, "")
     return tuple(found[: frame.slots]) + (empty,) * max(0, frame.slots - len(found))
+
+
+@lru_cache(maxsize=64)
+def _around(frame: Frame, day: int) -> tuple[Bucket, ...]:
+    """The frame's intervals for every `now` of UTC day number `day` (and a day more each side),
+    worked out once a day: finding them probes the zone's offset hour by hour over the span, which
+    would otherwise be most of a cycle's Python time. Cutting these to [now - span, now) gives what
+    working them out for that range gives."""
+    zone = ZoneInfo(frame.tz)
+    start = datetime.fromtimestamp((day - 1) * 86400.0 - frame.span, timezone.utc)
+    end = datetime.fromtimestamp((day + 2) * 86400.0, timezone.utc)
+    if frame.period is not None:
+        return tuple(buckets(frame.period, zone, start, end))
+    return tuple(Bucket(i.start, i.end, "") for i in local_window(frame.opens or "", frame.closes or "", zone, start, end))
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,9 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
+from contextlib import contextmanager
 from datetime import datetime
 from dataclasses import dataclass
 
@@ -141,9 +142,16 @@ class Evaluator:
         """The plan of the query the unit runs, on one of its target's pooled connections, with the
         same settings and bound parameters; raises ProbeFailure when there is none to be had."""
         target = self.targets[unit.target]
-        with self._pool(unit.target).connection() as conn:
+        with self.session(unit.target) as conn:
             now = self._clock_for(conn, unit.target)()
             return explain_item(conn, unit.batch or unit.probes[0], now, timeout_of(unit.probes, target), large)
+
+    @contextmanager
+    def session(self, target: str) -> Iterator[Connection]:
+        """One of the target's pooled connections for work beside the units (`check`'s look at the
+        role), so that work opens no session of its own; raises ProbeFailure when there is none."""
+        with self._pool(target).connection() as conn:
+            yield conn
 
     def close(self, cancel_grace: float = 1.0) -> None:
         """Cancel the statements under way and close the pools (idle connections now, busy ones as

@@ -47,17 +47,21 @@ def timeout_of(probes: Iterable[Probe], target: Target) -> float:
 
 
 def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = (),
-              violated: set[int] | None = None) -> Result:
+              held: set[int] | None = None) -> Result:
     """One evaluation of one rule. A connection failure is raised (the caller treats the target);
-    anything else wrong with the probe is its error result. `violated`: the probes found violated
-    last time (a row-level rule that held runs its count alone, and its samples only if needed)."""
+    anything else wrong with the probe is its error result. `held`: the probes found holding last
+    time. A row-level rule that held runs its count alone (and its samples only if needed); one
+    that did not, or was never evaluated, runs the one statement that brings count and samples:
+    `watchdog check` knows nothing yet, and on a database in trouble the count alone would be
+    followed by the samples, a second pass over the offending rows (a second aggregation, for
+    the grouped kinds)."""
     now = clock()
-    if probe.count_sql is not None and violated is not None and id(probe) not in violated:
+    if probe.count_sql is not None and held is not None and id(probe) in held:
         result = _counted(conn, probe, target, now, secrets)
     else:
         result = _whole(conn, probe, target, now, secrets)
-    if violated is not None:
-        (violated.add if result.status == "violated" else violated.discard)(id(probe))
+    if held is not None:
+        (held.add if result.status == "ok" else held.discard)(id(probe))
     return result
 
 
@@ -164,4 +168,4 @@ def _run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secret
             unit.split = True
             if on_split is not None:
                 on_split(unit, scrub(str(exc), secrets))
-    return {id(p): run_probe(conn, p, target, clock, secrets, unit.violated) for p in unit.probes}
+    return {id(p): run_probe(conn, p, target, clock, secrets, unit.held) for p in unit.probes}

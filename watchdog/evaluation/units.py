@@ -21,7 +21,7 @@ class Unit:
     item: Batch | Probe
     busy: threading.Lock = field(default_factory=threading.Lock)
     split: bool = False
-    violated: set[int] = field(default_factory=set)  # id() of the probes the last evaluation found violated
+    held: set[int] = field(default_factory=set)  # id() of the probes the last evaluation found holding
 
     @cached_property
     def probes(self) -> tuple[Probe, ...]:

@@ -7,10 +7,11 @@ only: these checks turn a role with more into a warning on stderr, once per targ
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 
 from watchdog.compiler.probe import Probe
-from watchdog.config.model import Rule, Target
-from watchdog.probing.connection import Connection, ProbeFailure, connect
+from watchdog.config.model import Rule
+from watchdog.probing.connection import Connection, ProbeFailure
 
 ROLE_SQL = """
 SELECT current_user AS role, r.rolsuper AS superuser,
@@ -45,25 +46,19 @@ def write_risks(conn: Connection, tables: Iterable[str]) -> list[str]:
     return risks
 
 
-def role_warnings(probes: Iterable[Probe], targets: Mapping[str, Target],
-                  connector: Callable[..., Connection] = connect) -> Iterator[str]:
-    """One warning per PostgreSQL target whose role could write; a target that cannot be reached
-    is left to its probes, which report it as an error."""
+def role_warnings(probes: Iterable[Probe], session: Callable[[str], AbstractContextManager[Connection]]) -> Iterator[str]:
+    """One warning per PostgreSQL target whose role could write; `session(target)` lends one of
+    the target's connections (Evaluator.session: the one the probes then reuse). A target that
+    cannot be reached is left to its probes, which report it as an error."""
     tables: dict[str, set[str]] = {}
     for probe in probes:
         if probe.dialect.name == "postgresql":
             tables.setdefault(probe.rule.target, set()).update(watched_tables(probe.rule))
     for name, watched in tables.items():
-        target = targets[name]
         try:
-            conn = connector(target.dsn, target.connect_timeout, target.statement_timeout)
+            with session(name) as conn:
+                risks = write_risks(conn, watched)
         except ProbeFailure:
             continue
-        try:
-            risks = write_risks(conn, watched)
-        except ProbeFailure:
-            risks = []
-        finally:
-            conn.close()
         for risk in risks:
             yield f"watchdog: warning: target '{name}': {risk}; use a role that can only SELECT (README, Safety)"
