@@ -15,17 +15,8 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from watchdog import __version__
-<<<<<<< HEAD
-from watchdog.commands import check, compile as compile_cmd, demo, schema, validate
-from watchdog.commands import ack, doctor, explain, init, packs, render, run
 from watchdog.errors import ConfigError, ExitCode, UsageError
 
-COMMANDS = (validate, compile_cmd, check, schema, demo, render, run, ack, explain, packs, init, doctor)
-
-=======
-from watchdog.errors import ConfigError, ExitCode, UsageError
-
->>>>>>> perf
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
@@ -37,12 +28,12 @@ class _Parser(argparse.ArgumentParser):
 def parser() -> argparse.ArgumentParser:
     # Imported here, not with this module: entry() tunes the garbage collector before they load.
     from watchdog.commands import check, compile as compile_cmd, demo, schema, validate
-    from watchdog.commands import doctor, explain, init, packs, render, run
+    from watchdog.commands import ack, doctor, explain, init, packs, render, run
 
     root = _Parser(prog="watchdog", description="Invariant-checking watchdog for job schedulers.")
     root.add_argument("--version", action="version", version=f"watchdog {__version__}")
     sub = root.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for command in (validate, compile_cmd, check, schema, demo, render, run, explain, packs, init, doctor):
+    for command in (validate, compile_cmd, check, schema, demo, render, run, ack, explain, packs, init, doctor):
         command.add_parser(sub)
     return root
 
