@@ -4,15 +4,17 @@
 died, a state file that cannot be written, rules not evaluated for 2 intervals); /-/ready once every rule has been
 evaluated at least once (until then /metrics is incomplete). Content negotiation (text format or
 OpenMetrics, plain or gzip) is the Exposition's: it hands out bodies rendered in the background.
+POSTs go to the write API's actions (POST /-/reload), each behind the token (watchdog.runtime.auth).
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from watchdog.runtime.address import parse_listen
+from watchdog.runtime.auth import bearer, check_token
 from watchdog.runtime.exposition import Exposition
 
 INDEX = b"""<html><head><title>watchdog</title></head><body><h1>watchdog</h1>
@@ -25,11 +27,18 @@ class ListenError(Exception):
     """The listen address cannot be bound; the message says which and why."""
 
 
+#: A write action: runs on the request's own thread, answers with an HTTP status and a short text.
+Action = Callable[[], tuple[int, str]]
+
+
 class MetricsServer:
-    def __init__(self, listen: str, exposition: Exposition, healthy: Callable[[], list[str]], ready: Callable[[], bool]) -> None:
+    """`token` is asked at each request (a reload may change it); `actions` answer POSTs by path."""
+
+    def __init__(self, listen: str, exposition: Exposition, healthy: Callable[[], list[str]], ready: Callable[[], bool],
+                 token: Callable[[], str | None] = lambda: None, actions: Mapping[str, Action] | None = None) -> None:
         host, port = parse_listen(listen)
         self._exposition = exposition
-        handler = _handler(exposition, healthy, ready)
+        handler = _handler(exposition, healthy, ready, token, dict(actions or {}))
         try:
             self._httpd = ThreadingHTTPServer((host, port), handler)
         except OSError as exc:
@@ -52,7 +61,8 @@ class MetricsServer:
         self._exposition.stop()
 
 
-def _handler(exposition: Exposition, healthy: Callable[[], list[str]], ready: Callable[[], bool]) -> type[BaseHTTPRequestHandler]:
+def _handler(exposition: Exposition, healthy: Callable[[], list[str]], ready: Callable[[], bool],
+             token: Callable[[], str | None], actions: Mapping[str, Action]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -70,6 +80,21 @@ def _handler(exposition: Exposition, healthy: Callable[[], list[str]], ready: Ca
                 self._answer(200, INDEX, {"Content-Type": "text/html; charset=utf-8"})
             else:
                 self._answer(404, b"not found\n", {"Content-Type": "text/plain"})
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))  # no action takes a body; read so the connection stays usable
+            action = actions.get(self.path.split("?", 1)[0])
+            if action is None:
+                self._answer(404, b"not found\n", {"Content-Type": "text/plain"})
+                return
+            refused = check_token(token(), bearer(self.headers))
+            if refused is not None:
+                status, reason = refused
+                self._answer(status, f"{reason}\n".encode(), {"Content-Type": "text/plain",
+                                                              **({"WWW-Authenticate": "Bearer"} if status == 401 else {})})
+                return
+            status, text = action()
+            self._answer(status, text.encode(), {"Content-Type": "text/plain; charset=utf-8"})
 
         def _status(self, ok: bool, yes: bytes, no: bytes) -> None:
             self._answer(200 if ok else 503, yes if ok else no, {"Content-Type": "text/plain"})
