@@ -125,7 +125,10 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
     watchdog.start()
     threading.Thread(target=on_failure, name="watchdog-failure", daemon=True).start()
     threading.Thread(target=on_reload, name="watchdog-reload", daemon=True).start()
-    stopping.wait()
+    # Python runs signal handlers on the main thread only, when it executes bytecode: a signal the
+    # kernel hands to another thread waits until the main thread wakes, so it wakes twice a second.
+    while not stopping.wait(0.5):
+        pass
     code = ExitCode.OK if watchdog.failure is None else ExitCode.INTERNAL
     # stop() returns by its deadline: probes still running are cancelled (psycopg's cancel, sqlite3's
     # interrupt; a connection whose server does not answer the cancel is aborted), a notifier's
