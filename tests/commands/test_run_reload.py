@@ -8,7 +8,7 @@ import sqlite3
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,7 +78,7 @@ def reload_gauges(daemon: Daemon) -> tuple[float, float]:
             series(families["watchdog_config_last_reload_success_timestamp_seconds"])[frozenset()])
 
 
-def hang_up(daemon: Daemon, until: str, condition: callable) -> None:  # type: ignore[valid-type]
+def hang_up(daemon: Daemon, until: str, condition: Callable[[], object]) -> None:
     daemon.process.send_signal(signal.SIGHUP)
     eventually(condition, until, timeout=20)
 

@@ -288,3 +288,15 @@ def test_the_scheduler_keeps_the_next_due_time_of_units_it_is_handed_again(
         assert submitted == [first, second, third]
     finally:
         scheduler.stop()
+
+
+def test_a_refused_file_never_shows_the_values_of_its_variables(
+        make_watchdog: Callable[..., Watchdog], write_rules: Callable[[str], Path], jobs_db: Path,
+        caplog: pytest.LogCaptureFixture) -> None:
+    secret = "hunter2-not-a-severity"
+    watchdog = make_watchdog(rules(jobs_db, "http://127.0.0.1:1/hook", JOBS_STUCK), env={"SEVERITY": secret})
+    write_rules(rules(jobs_db, "http://127.0.0.1:1/hook", JOBS_STUCK + '    severity: "${{SEVERITY}}"\n'))
+    with caplog.at_level(logging.ERROR, logger="watchdog"), pytest.raises(ConfigError) as refused:
+        watchdog.reload()
+    assert "rule 'jobs_stuck': '***' is not one of info, warning, critical" in str(refused.value)
+    assert "'***' is not one of" in caplog.text and secret not in caplog.text + str(refused.value)

@@ -226,12 +226,11 @@ class AlertBook:
                 changes.extend(self._end(alert, now))
         return changes
 
-    def reconfigure(self, rules: Iterable[Rule], resend: Mapping[str, float | None], changed_targets: Iterable[str],
-                    now: datetime) -> Changes:
+    def reconfigure(self, rules: Iterable[Rule], resend: Mapping[str, float | None], changed_targets: Iterable[str]) -> None:
         """A reload: the alerts of rules still in the file keep their state, `for` and repeat timers
         (a changed rule's next evaluation, at once, decides about its alert); a new rule counts as
-        evaluated now for `rule_stale`; alerts of removed rules and targets resolve (see retire());
-        a target whose settings changed counts its connection failures afresh."""
+        evaluated now for `rule_stale`; a target whose settings changed counts its connection
+        failures afresh. The alerts of removed rules and targets are retire()d by the caller."""
         self._rules = {(r.name, r.target): r for r in rules}
         self._resend = dict(resend)
         mono = self._monotonic()
@@ -240,7 +239,6 @@ class AlertBook:
         targets = {target for _, target in self._rules}
         self._connect_failures = {name: count for name, count in self._connect_failures.items()
                                   if name in targets and name not in changed_targets}
-        return self.retire(now)
 
     def _raise(self, alertname: str, rule: str, target: str, now: datetime,
                evidence: Result | None, error: str | None) -> Changes:

@@ -35,7 +35,7 @@ from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.ledger import Ledger
 from watchdog.runtime.limits import cap_result
 from watchdog.runtime.metrics import registry_for
-from watchdog.runtime.reload import delta
+from watchdog.runtime.reload import delta, masked
 from watchdog.runtime.schedule import Scheduler
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
@@ -186,12 +186,13 @@ class Watchdog:
             try:
                 plan = build_plan(path, env=self._env)
             except ConfigError as exc:
+                refused = masked(exc, path, self._env, self.secrets)
                 self.ledger.reloaded(False, self._clock().timestamp())
-                count = len(exc.problems)
+                count = len(refused.problems)
                 log.error("reload of %s refused (%d problem%s), the rules loaded before run on", path, count, "" if count == 1 else "s")
-                for problem in exc.problems:
+                for problem in refused.problems:
                     log.error("reload refused: %s", problem)
-                raise
+                raise refused from None
             return self._replace(plan)
 
     def apply(self, plan: Plan) -> str:
@@ -221,8 +222,12 @@ class Watchdog:
             self._current = {id(unit) for unit in change.units}
             self.ledger.retain(change.plan.rules, notifiers, retargeted)
             resend = {name: notifier.resend_interval for name, notifier in notifiers.items()}
-            self._apply(self._book.reconfigure(change.plan.rules, resend, retargeted, now))
-        self._persist()
+            self._book.reconfigure(change.plan.rules, resend, retargeted)
+            begun = self._begun  # else (a standby, or not started) _begin() retires them when this one leads
+            if begun:
+                self._apply(self._book.retire(now))
+        if begun:
+            self._persist()
         self._scheduler.update(change.units)
         self.ledger.reloaded(True, now.timestamp())
         log.info("reloaded %s: %s rule%s; new targets or settings for: %s", plan.rule_file.path, change.summary(),
