@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,32 +14,13 @@ import pytest
 from run_helpers import Runner, documents, labels, scrape, series, terminate
 
 from artifacts.conftest import receiver  # noqa: F401 (the HTTP receiver fixture)
-from artifacts.servers import Daemon, Receiver, eventually
+from artifacts.servers import Daemon, Receiver, bearer_post, eventually
+from hourly_rules import DONE, FAILED, WITH_TOKEN
 from jobs_rule import JOBS_STUCK
 
 TOKEN = "reload-token-of-the-test"
-HEADER = """version: 1
-targets:
-  main: {{dsn: "sqlite:///{db}"}}
-defaults: {{interval: 1h}}
-notify:
-  webhook: {{url: "{hook}"}}
-api: {{token: "{token}"}}
-rules:
-"""
-FAILED = """  - name: jobs_failed
-    check: count
-    table: jobs
-    where: {{status: failed}}
-    expect: "== 0"
-    interval: 2h
-"""
-DONE = """  - name: jobs_done
-    check: count
-    table: jobs
-    where: {{status: done}}
-    interval: 3h
-"""
+FAILED_2H = FAILED.replace("    expect:", "    interval: 2h\n    expect:")  # a unit of its own
+DONE_3H = DONE + "    interval: 3h\n"
 
 
 @pytest.fixture
@@ -62,7 +42,7 @@ def jobs_db(tmp_path: Path) -> Path:
 
 
 def write(runner: Runner, db: Path, receiver: Receiver, *rules: str) -> None:
-    text = HEADER.format(db=db, hook=f"{receiver.url}/hook", token=TOKEN) + "".join(r.format() for r in rules)
+    text = WITH_TOKEN.format(db=db, hook=f"{receiver.url}/hook", token=TOKEN).lstrip() + "".join(r.format() for r in rules)
     runner.rules.write_text(text, encoding="utf-8")
 
 
@@ -84,18 +64,12 @@ def hang_up(daemon: Daemon, until: str, condition: Callable[[], object]) -> None
 
 
 def post(daemon: Daemon, token: str | None) -> tuple[int, str]:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    request = urllib.request.Request(f"{daemon.url}/-/reload", data=b"", headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+    return bearer_post(f"{daemon.url}/-/reload", token)
 
 
 def test_sighup_with_a_changed_a_broken_and_an_unchanged_file_while_running(runner: Runner, jobs_db: Path,
                                                                          receiver: Receiver) -> None:
-    write(runner, jobs_db, receiver, JOBS_STUCK, FAILED)
+    write(runner, jobs_db, receiver, JOBS_STUCK, FAILED_2H)
     daemon = runner.start()
     eventually(lambda: documents(receiver, "firing"), "jobs_failed's page")
     assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_failed": 1}
@@ -103,7 +77,7 @@ def test_sighup_with_a_changed_a_broken_and_an_unchanged_file_while_running(runn
     assert ok == 1 and abs(started - time.time()) < 60
 
     # Changed: jobs_stuck moves behind a comment (unchanged), jobs_failed goes, jobs_done comes.
-    write(runner, jobs_db, receiver, "  # reordered\n", DONE, JOBS_STUCK)
+    write(runner, jobs_db, receiver, "  # reordered\n", DONE_3H, JOBS_STUCK)
     hang_up(daemon, "jobs_done evaluated after SIGHUP", lambda: evaluations(daemon).get("jobs_done") == 1)
     assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 1}  # jobs_stuck kept its slot: not run again
     [resolved] = eventually(lambda: documents(receiver, "resolved"), "jobs_failed's resolve")
@@ -122,7 +96,7 @@ def test_sighup_with_a_changed_a_broken_and_an_unchanged_file_while_running(runn
         assert response.status == 200
 
     # Unchanged (the file as it ran before the broken one): taken, nothing runs again, nothing is sent.
-    write(runner, jobs_db, receiver, "  # reordered\n", DONE, JOBS_STUCK)
+    write(runner, jobs_db, receiver, "  # reordered\n", DONE_3H, JOBS_STUCK)
     hang_up(daemon, "the reload to take again", lambda: reload_gauges(daemon)[0] == 1)
     assert reload_gauges(daemon)[1] > changed_at
     assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 1}
@@ -135,7 +109,7 @@ def test_post_reload_with_and_without_the_token(runner: Runner, jobs_db: Path, r
     daemon = runner.start()
     assert post(daemon, None)[0] == 401
     assert post(daemon, "not-the-token")[0] == 401
-    write(runner, jobs_db, receiver, JOBS_STUCK, DONE)
+    write(runner, jobs_db, receiver, JOBS_STUCK, DONE_3H)
     assert post(daemon, TOKEN) == (200, "reloaded: 1 added, 0 changed, 0 removed, 1 unchanged\n")
     eventually(lambda: labels(rule="jobs_done", target="main") in series(scrape(daemon)["watchdog_rule_up"]),
                "the new rule evaluated")

@@ -6,8 +6,6 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -19,7 +17,8 @@ from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 from runtime_helpers import Monotonic
 
-from artifacts.servers import Receiver, eventually
+from artifacts.servers import Receiver, bearer_post, eventually
+from hourly_rules import DONE, FAILED, WITH_TOKEN
 from jobs_rule import JOBS_STUCK
 from watchdog import Watchdog
 from watchdog.errors import ConfigError
@@ -29,34 +28,13 @@ from watchdog.probing.connection import Connection, connect
 from watchdog.runtime.reload import delta
 from watchdog.runtime.schedule import Scheduler
 
-HEADER = """
-version: 1
-targets:
-  main: {{dsn: "sqlite:///{db}"}}
-defaults: {{interval: 1h}}
-notify:
-  webhook: {{url: "{hook}"}}
-api: {{token: "{token}"}}
-rules:
-"""
-FAILED = """  - name: jobs_failed
-    check: count
-    table: jobs
-    where: {{status: failed}}
-    expect: "== 0"
-"""
-DONE = """  - name: jobs_done
-    check: count
-    table: jobs
-    where: {{status: done}}
-"""
 INCIDENT = "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))"
 FAILURE = "INSERT INTO jobs (status, created_at) VALUES ('failed', datetime('now'))"
 TOKEN = "reload-token-1"
 
 
 def rules(db: Path, hook: str, *parts: str, token: str = TOKEN) -> str:
-    return HEADER.format(db=db, hook=hook, token=token) + "".join(part.format() for part in parts)
+    return WITH_TOKEN.format(db=db, hook=hook, token=token) + "".join(part.format() for part in parts)
 
 
 class Clocks:
@@ -218,13 +196,7 @@ def test_a_reload_during_a_probe_neither_waits_for_it_nor_keeps_the_result_of_a_
 
 
 def post(watchdog: Watchdog, token: str | None) -> tuple[int, str]:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    request = urllib.request.Request(f"http://{watchdog.address}/-/reload", data=b"", headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode()
+    return bearer_post(f"http://{watchdog.address}/-/reload", token)
 
 
 def test_post_reload_needs_the_token_of_the_file_in_force(
