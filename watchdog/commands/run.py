@@ -113,6 +113,8 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
         while True:
             reloading.wait()
             reloading.clear()
+            if stopping.is_set():
+                return
             try:
                 watchdog.reload()
             except ConfigError:

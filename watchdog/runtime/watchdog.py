@@ -153,29 +153,32 @@ class Watchdog:
 
     def _take_over(self) -> None:
         """Evaluate and send from now on, from the alert state as the last leader left it."""
-        if self._leading:
-            return
-        if self._db.shared:  # another replica may have changed it since it was loaded
-            alerts = self._store.load()
-            with self._lock:
-                self._book = self._new_book(alerts)
-        self._begin()
-        self._dispatcher.start()
-        self._scheduler.start()
-        self._leading = True
+        with self._reloading:  # a reload swaps the dispatcher: it must see it started, or not yet
+            if self._leading:
+                return
+            if self._db.shared:  # another replica may have changed it since it was loaded
+                alerts = self._store.load()
+                with self._lock:
+                    self._book = self._new_book(alerts)
+            self._begin()
+            self._dispatcher.start()
+            self._scheduler.start()
+            self._leading = True
 
     def check(self) -> list[Result]:
         """Evaluate every rule once now (waiting for any run already under way) and return the results."""
         if self._closed:
             raise RuntimeError("this Watchdog is closed")
         self._begin()
+        with self._lock:  # the units and probes of one plan, whatever a reload does meanwhile
+            units, probes = self._units, self.plan.probes
         submitted = []
-        for unit in self._units:
+        for unit in units:
             unit.busy.acquire()
             submitted.append(self._evaluator.submit(unit, self._finished))
         by_probe = {id(p): r for future in submitted for p, r in zip(future.result().unit.probes, future.result().results)}
         self._tick()
-        return [by_probe[id(p)] for p in self.plan.probes]
+        return [by_probe[id(p)] for p in probes]
 
     def reload(self) -> str:
         """Re-read the rule file the plan came from, with the environment it was loaded with, and
@@ -204,8 +207,8 @@ class Watchdog:
             return self._replace(plan)
 
     def _replace(self, plan: Plan) -> str:
-        if self._closed:
-            raise RuntimeError("this Watchdog is closed")
+        if self._closed or (self._started and not self._running):
+            raise RuntimeError("this Watchdog is stopped")
         change = delta(self.plan, self._units, plan)
         notifiers = self._notifiers
         if not self._given_notifiers and plan.rule_file.notify != self.plan.rule_file.notify:
@@ -264,7 +267,8 @@ class Watchdog:
         if self._closed:
             return
         deadline = time.monotonic() + timeout
-        self._running = False  # the supervisor's cue: threads ending now are not a crash
+        with self._reloading:  # a reload under way finishes first; none begins after
+            self._running = False  # the supervisor's cue: threads ending now are not a crash
         self._scheduler.stop()
         with self._lock:
             inflight = set(self._inflight)
