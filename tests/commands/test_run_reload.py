@@ -21,6 +21,9 @@ from jobs_rule import JOBS_STUCK
 TOKEN = "reload-token-of-the-test"
 FAILED_2H = FAILED.replace("    expect:", "    interval: 2h\n    expect:")  # a unit of its own
 DONE_3H = DONE + "    interval: 3h\n"
+DONE_CHANGED = DONE_3H + '    expect: ">= 1"\n'  # the same verdicts, another definition: changed
+PENDING = """  - {{name: jobs_pending, check: count, table: jobs, where: {{status: pending}}, expect: "== 0", interval: 4h}}
+"""
 
 
 @pytest.fixture
@@ -69,17 +72,18 @@ def post(daemon: Daemon, token: str | None) -> tuple[int, str]:
 
 def test_sighup_with_a_changed_a_broken_and_an_unchanged_file_while_running(runner: Runner, jobs_db: Path,
                                                                          receiver: Receiver) -> None:
-    write(runner, jobs_db, receiver, JOBS_STUCK, FAILED_2H)
+    write(runner, jobs_db, receiver, JOBS_STUCK, FAILED_2H, DONE_3H)
     daemon = runner.start()
     eventually(lambda: documents(receiver, "firing"), "jobs_failed's page")
-    assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_failed": 1}
+    assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_failed": 1, "jobs_done": 1}
     ok, started = reload_gauges(daemon)
     assert ok == 1 and abs(started - time.time()) < 60
 
-    # Changed: jobs_stuck moves behind a comment (unchanged), jobs_failed goes, jobs_done comes.
-    write(runner, jobs_db, receiver, "  # reordered\n", DONE_3H, JOBS_STUCK)
-    hang_up(daemon, "jobs_done evaluated after SIGHUP", lambda: evaluations(daemon).get("jobs_done") == 1)
-    assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 1}  # jobs_stuck kept its slot: not run again
+    # Changed: jobs_stuck moves behind a comment (unchanged), jobs_done changes, jobs_failed goes,
+    # jobs_pending comes.
+    write(runner, jobs_db, receiver, "  # reordered\n", DONE_CHANGED, PENDING, JOBS_STUCK)
+    hang_up(daemon, "the changed and the new rule evaluated after SIGHUP",
+            lambda: evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 2, "jobs_pending": 1})
     [resolved] = eventually(lambda: documents(receiver, "resolved"), "jobs_failed's resolve")
     assert (resolved["rule"], len(documents(receiver))) == ("jobs_failed", 2)
     ok, changed_at = reload_gauges(daemon)
@@ -90,16 +94,17 @@ def test_sighup_with_a_changed_a_broken_and_an_unchanged_file_while_running(runn
     hang_up(daemon, "the refused reload in the metrics", lambda: reload_gauges(daemon) == (0, changed_at))
     log = daemon.log.read_text()
     assert f"reload refused: {runner.rules}:11:12: rule 'jobs_done': unknown check 'countt'" in log
+    assert f"reload refused: {runner.rules}:16:33: rule 'jobs_pending': unknown check 'countt'" in log
     assert "Traceback" not in log and TOKEN not in log
-    assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 1}
+    assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 2, "jobs_pending": 1}
     with urllib.request.urlopen(f"{daemon.url}/-/healthy", timeout=5) as response:
         assert response.status == 200
 
     # Unchanged (the file as it ran before the broken one): taken, nothing runs again, nothing is sent.
-    write(runner, jobs_db, receiver, "  # reordered\n", DONE_3H, JOBS_STUCK)
+    write(runner, jobs_db, receiver, "  # reordered\n", DONE_CHANGED, PENDING, JOBS_STUCK)
     hang_up(daemon, "the reload to take again", lambda: reload_gauges(daemon)[0] == 1)
     assert reload_gauges(daemon)[1] > changed_at
-    assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 1}
+    assert evaluations(daemon) == {"jobs_stuck": 1, "jobs_done": 2, "jobs_pending": 1}
     assert len(documents(receiver)) == 2
     assert terminate(daemon) == 0
 

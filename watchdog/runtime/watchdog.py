@@ -248,11 +248,14 @@ class Watchdog:
             self._dispatcher.start()
 
     def _reload_request(self) -> tuple[int, str]:
-        """POST /-/reload (the token checked already): 200 and what changed, or 400 and the problems."""
+        """POST /-/reload (the token checked already): 200 and what changed, 400 and the problems,
+        or 503 while stopping."""
         try:
             return 200, f"reloaded: {self.reload()}\n"
         except ConfigError as exc:
             return 400, f"reload refused, the rules loaded before run on:\n{exc}\n"
+        except RuntimeError as exc:  # stopping: the rules stay as they are until the end
+            return 503, f"{exc}\n"
 
     def deliver(self, deadline: float) -> None:
         """Send what the outbox holds, for up to `deadline` seconds (when not started: `run --once`)."""
