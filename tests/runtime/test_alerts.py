@@ -188,3 +188,19 @@ def test_a_repeat_interval_of_centuries_never_overflows(clock: FrozenDateTimeFac
     book.observe(result("violated"))
     clock.tick(3600)
     assert sent(book.repeats(utc_now())) == []
+
+
+def test_a_reload_keeps_staleness_of_kept_rules_starts_new_ones_afresh_and_retires_removed_ones(
+        clock: FrozenDateTimeFactory) -> None:
+    mono = Monotonic()
+    book = AlertBook([rule(interval=60), rule("old_rule", interval=60)], {"webhook": None}, monotonic=mono)
+    book.observe(result("ok"))
+    mono.now += 120
+    assert len(sent(book.stale(utc_now()))) == 2  # both stale
+    book.observe(result("ok"))  # jobs_stuck evaluated again; old_rule still stale
+    mono.now += 90
+    book.reconfigure([rule(interval=60), rule("new_rule", interval=60)], {"webhook": None}, changed_targets=())
+    assert sent(book.retire(utc_now())) == [(RULE_STALE, "resolved", ("webhook",))]  # old_rule's: the rule is gone
+    mono.now += 30  # jobs_stuck: 120s since its evaluation; new_rule: 30s since the reload
+    assert [(o.alert.rule, o.status) for o in book.stale(utc_now()).outgoing] == [("jobs_stuck", "firing")]
+    assert book.stale_rules() == ["jobs_stuck on main"]
