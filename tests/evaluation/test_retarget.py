@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from watchdog.evaluation.evaluator import Evaluator
+from watchdog.evaluation.evaluator import Evaluator, Outcome
 from watchdog.evaluation.units import Unit
 from watchdog.plan import build_plan
 from watchdog.probing.connection import Connection, connect
@@ -81,5 +81,22 @@ def test_a_changed_target_gets_a_new_pool_after_the_probe_under_way_and_the_othe
 
         assert [r.status for r in evaluator.evaluate(changed.probes)] == ["ok", "ok"]
         assert sorted(recording.opened) == sorted([main, other, moved])  # other's connection kept
+    finally:
+        evaluator.close()
+
+
+def test_a_unit_due_as_its_target_is_removed_is_not_run_and_says_so(write_rules: Callable[[str], Path], tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "main.db").close()
+    plan = build_plan(write_rules(RULES.format(main=tmp_path / "main.db", other=tmp_path / "main.db")))
+    recording = Recording()
+    evaluator = Evaluator(plan.targets, connector=recording)
+    try:
+        evaluator.retarget({"main": plan.targets["main"]})
+        seen: list[Outcome] = []
+        outcome = evaluator.submit(Unit(plan.probes[1]), seen.append).result(0)
+        assert seen == [outcome] and outcome.connected is None
+        assert [(r.rule, r.status, r.error) for r in outcome.results] == [
+            ("on_other", "error", "target 'other' is no longer in the rule file")]
+        assert recording.opened == []
     finally:
         evaluator.close()

@@ -116,8 +116,20 @@ class Evaluator:
         return [by_probe[id(p)] for p in probes]
 
     def submit(self, unit: Unit, done: Callable[[Outcome], None] | None = None) -> Future[Outcome]:
-        """Run `unit` on one of its target's workers; `done` is called there with its outcome."""
-        pool = self._pool(unit.target)  # bound now: work queued before a reload finishes on the pool it was queued for
+        """Run `unit` on one of its target's workers; `done` is called there with its outcome.
+        A unit whose target a reload removed (it was due as the reload happened) is not run: its
+        outcome is an error, at once, in the calling thread."""
+        try:
+            pool = self._pool(unit.target)  # bound now: work queued before a reload finishes on the pool it was queued for
+            workers = self._workers_for(unit.target)
+        except _Gone:
+            gone: Future[Outcome] = Future()
+            now = self._clock()
+            gone.set_result(Outcome(unit, [error_result(p, f"target '{unit.target}' is no longer in the rule file", now)
+                                           for p in unit.probes], None))
+            if done is not None:
+                done(gone.result())
+            return gone
 
         def work() -> Outcome:
             outcome = self.run(unit, pool)
@@ -125,7 +137,7 @@ class Evaluator:
                 done(outcome)
             return outcome
 
-        return self._workers_for(unit.target).submit(work)
+        return workers.submit(work)
 
     def run(self, unit: Unit, pool: Pool | None = None) -> Outcome:
         """One unit now, in the calling thread, on a pooled connection (of `pool`, else its target's).
@@ -185,12 +197,16 @@ class Evaluator:
     # -- internals ----------------------------------------------------------------------------
     def _pool(self, name: str) -> Pool:
         with self._lock:
+            if name not in self.targets:
+                raise _Gone(name)
             if name not in self._pools:
                 self._pools[name] = Pool(self.targets[name], self._connector)
             return self._pools[name]
 
     def _workers_for(self, name: str) -> _Workers:
         with self._lock:
+            if name not in self.targets:
+                raise _Gone(name)
             if name not in self._workers:
                 self._workers[name] = _Workers(name, self.targets[name].pool_size)
             return self._workers[name]
@@ -246,6 +262,10 @@ class Evaluator:
 def _settings(target: Target | None) -> Target | None:
     """What a target's pool is made from: everything but where it is written in the file."""
     return None if target is None else replace(target, location=None)
+
+
+class _Gone(Exception):
+    """The target is no longer in the rule file: a reload removed it."""
 
 
 class _Retry(Exception):

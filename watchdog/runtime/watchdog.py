@@ -215,11 +215,11 @@ class Watchdog:
             notifiers = build_notifiers(plan.rule_file.notify)
         if self._on_secrets is not None:
             self._on_secrets(plan.secrets | {s for n in notifiers.values() for s in getattr(n, "secrets", ())})
-        retargeted = self._evaluator.retarget(plan.targets, plan.secrets)
         if notifiers is not self._notifiers:
             self._renotify(notifiers)
         now = self._clock()
-        with self._lock:
+        with self._lock:  # units and targets change together: check() and the results see one plan or the other
+            retargeted = self._evaluator.retarget(plan.targets, plan.secrets)
             self.plan, self._units = change.plan, change.units
             self._rules = {(rule.name, rule.target): rule for rule in change.plan.rules}
             self._current = {id(unit) for unit in change.units}
