@@ -195,6 +195,23 @@ def test_a_reload_during_a_probe_neither_waits_for_it_nor_keeps_the_result_of_a_
     assert statuses(receiver, "jobs_failed") == []  # its late violated result paged nobody
 
 
+def test_the_result_of_a_kept_rule_under_way_during_a_reload_counts(
+        make_watchdog: Callable[..., Watchdog], write_rules: Callable[[str], Path], jobs_db: Path, receiver: Receiver) -> None:
+    hook = f"{receiver.url}/hook"
+    blocking = Blocking()
+    watchdog = make_watchdog(rules(jobs_db, hook, FAILED + "    interval: 2h\n"), connector=blocking)
+    sql(jobs_db, FAILURE)
+    blocking.hold.set()
+    watchdog.start()
+    assert blocking.holding.wait(10)  # jobs_failed's first evaluation is under way, and violated
+    write_rules(rules(jobs_db, hook, FAILED + "    interval: 2h\n", DONE))
+    blocking.hold.clear()
+    assert watchdog.reload() == "1 added, 0 changed, 0 removed, 1 unchanged"
+    blocking.release.set()
+    eventually(lambda: statuses(receiver, "jobs_failed") == ["firing"], "the kept rule's page")
+    assert sorted(r.rule for r in watchdog.results()) == ["jobs_done", "jobs_failed"]
+
+
 def post(watchdog: Watchdog, token: str | None) -> tuple[int, str]:
     return bearer_post(f"http://{watchdog.address}/-/reload", token)
 
