@@ -4,6 +4,7 @@ refused file, notifiers that change, the token, and a reload while a probe is un
 from __future__ import annotations
 
 import logging
+import socket
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -289,3 +290,12 @@ def test_a_refused_file_never_shows_the_values_of_its_variables(
         watchdog.reload()
     assert "rule 'jobs_stuck': '***' is not one of info, warning, critical" in str(refused.value)
     assert "'***' is not one of" in caplog.text and secret not in caplog.text + str(refused.value)
+
+
+def test_post_reload_refuses_a_flood_before_reading_it(make_watchdog: Callable[..., Watchdog], jobs_db: Path) -> None:
+    watchdog = make_watchdog(rules(jobs_db, "http://127.0.0.1:1/hook", JOBS_STUCK), listen="127.0.0.1:0", notifiers={})
+    watchdog.start()
+    host, port = watchdog.address.rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(b"POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000000\r\n\r\n")
+        assert conn.recv(200).startswith(b"HTTP/1.1 413 ")

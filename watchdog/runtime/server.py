@@ -29,6 +29,8 @@ class ListenError(Exception):
 
 #: A write action: runs on the request's own thread, answers with an HTTP status and a short text.
 Action = Callable[[], tuple[int, str]]
+#: The largest request body read (no action takes one yet).
+MAX_BODY = 64 * 1024
 
 
 class MetricsServer:
@@ -82,7 +84,12 @@ def _handler(exposition: Exposition, healthy: Callable[[], list[str]], ready: Ca
                 self._answer(404, b"not found\n", {"Content-Type": "text/plain"})
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))  # no action takes a body; read so the connection stays usable
+            length = self.headers.get("Content-Length") or "0"
+            if not length.isdigit() or int(length) > MAX_BODY:  # before any token check: nobody makes us read a flood
+                self.close_connection = True
+                self._answer(413, b"request body too large\n", {"Content-Type": "text/plain", "Connection": "close"})
+                return
+            self.rfile.read(int(length))  # read, so that the connection stays usable
             action = actions.get(self.path.split("?", 1)[0])
             if action is None:
                 self._answer(404, b"not found\n", {"Content-Type": "text/plain"})
