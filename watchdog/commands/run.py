@@ -119,6 +119,8 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
                 watchdog.reload()
             except ConfigError:
                 pass  # logged by reload(); the rules loaded before run on
+            except Exception:  # a bug of ours must not end reloading for the rest of the run
+                logging.getLogger("watchdog.run").exception("internal error reloading the rule file")
 
     def on_failure() -> None:
         watchdog.wait_failure()

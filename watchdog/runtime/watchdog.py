@@ -256,6 +256,9 @@ class Watchdog:
             return 400, f"reload refused, the rules loaded before run on:\n{exc}\n"
         except RuntimeError as exc:  # stopping: the rules stay as they are until the end
             return 503, f"{exc}\n"
+        except Exception:  # a bug of ours: in the (scrubbed) log, not as a traceback on stderr
+            log.exception("internal error reloading %s", self.plan.rule_file.path)
+            return 500, "internal error while reloading (see the log)\n"
 
     def deliver(self, deadline: float) -> None:
         """Send what the outbox holds, for up to `deadline` seconds (when not started: `run --once`)."""
