@@ -59,7 +59,8 @@ def test_metrics_over_http_carry_every_metric_of_the_contract_with_its_labels(jo
         "watchdog_probe_errors": "counter", "watchdog_evaluations_skipped": "counter", "watchdog_rule_silenced": "gauge",
         "watchdog_target_up": "gauge",
         "watchdog_notifications": "counter", "watchdog_batch_splits": "counter", "watchdog_state_errors": "counter",
-        "watchdog_build_info": "gauge",
+        "watchdog_build_info": "gauge", "watchdog_config_last_reload_successful": "gauge",
+        "watchdog_config_last_reload_success_timestamp_seconds": "gauge",
     }
     rule = labels(**RULE)
     assert series(families["watchdog_rule_violations"]) == {labels(**RULE, check="stuck", severity="critical"): 0.0}
@@ -76,6 +77,8 @@ def test_metrics_over_http_carry_every_metric_of_the_contract_with_its_labels(jo
     assert series(families["watchdog_notifications"], "_total") == {
         labels(notifier="webhook", result=result): 0.0 for result in ("sent", "retry", "failed")}
     assert series(families["watchdog_build_info"]) == {labels(version=__version__): 1.0}
+    assert series(families["watchdog_config_last_reload_successful"]) == {frozenset(): 1.0}
+    assert abs(series(families["watchdog_config_last_reload_success_timestamp_seconds"])[frozenset()] - time.time()) < 60
 
     sql(jobs, INCIDENT)
     eventually(lambda: documents(receiver, "firing"), "the firing notification")

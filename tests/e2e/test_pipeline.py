@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 QUIET = {
     "WatchdogProbeErrors": "needs a probe that fails now and then but runs now (up == 1)",
     "WatchdogEvaluationsStale": "needs a rule not evaluated for 15 minutes",
+    "WatchdogConfigReloadFailed": "needs a rule file refused at reload (tests/commands/test_run_reload.py)",
     "unreachable_probe": "its probe never runs, so it never finds a violation",
 }
 # Alerts that need watchdog gone: checked after it is stopped.

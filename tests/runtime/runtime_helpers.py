@@ -10,6 +10,7 @@ from typing import Any
 from watchdog.config.model import Rule
 from watchdog.evaluation.execute import utc_now
 from watchdog.results.model import Result
+from hourly_rules import HOURLY
 from jobs_rule import JOBS_STUCK
 
 
@@ -46,15 +47,6 @@ rules:
     table: jobs
 """
 
-HOURLY = """
-version: 1
-targets:
-  main: {{dsn: "sqlite:///{db}"}}
-defaults: {{interval: 1h}}
-notify:
-  webhook: {{url: "{hook}"}}
-rules:
-"""
 HOURLY_RULES = HOURLY + JOBS_STUCK
 
 

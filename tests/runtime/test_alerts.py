@@ -237,3 +237,19 @@ def test_an_unpaged_firing_alert_loaded_from_the_state_pages_when_no_silence_hol
     assert sent(again.repeats(utc_now())) == []
     quiet.alertnames.clear()
     assert [(o.status, o.repeat) for o in again.repeats(utc_now()).outgoing] == [("firing", False)]
+
+
+def test_a_reload_keeps_staleness_of_kept_rules_starts_new_ones_afresh_and_retires_removed_ones(
+        clock: FrozenDateTimeFactory) -> None:
+    mono = Monotonic()
+    book = AlertBook([rule(interval=60), rule("old_rule", interval=60)], {"webhook": None}, monotonic=mono)
+    book.observe(result("ok"))
+    mono.now += 120
+    assert len(sent(book.stale(utc_now()))) == 2  # both stale
+    book.observe(result("ok"))  # jobs_stuck evaluated again; old_rule still stale
+    mono.now += 90
+    book.reconfigure([rule(interval=60), rule("new_rule", interval=60)], {"webhook": None}, changed_targets=())
+    assert sent(book.retire(utc_now())) == [(RULE_STALE, "resolved", ("webhook",))]  # old_rule's: the rule is gone
+    mono.now += 30  # jobs_stuck: 120s since its evaluation; new_rule: 30s since the reload
+    assert [(o.alert.rule, o.status) for o in book.stale(utc_now()).outgoing] == [("jobs_stuck", "firing")]
+    assert book.stale_rules() == ["jobs_stuck on main"]

@@ -4,6 +4,8 @@ SIGTERM or SIGINT stops it: in-flight probes finish and the outbox is flushed wi
 --shutdown-timeout, then it exits 0. Anything not delivered by then waits in the state file.
 A scheduler or notifier thread that dies stops it the same way, with exit code 4 (internal
 error), so that systemd or Kubernetes restarts it instead of it running on idle.
+SIGHUP reloads the rule file (as POST /-/reload does): a file that does not load is refused, its
+problems logged, and the rules loaded before run on.
 """
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ import threading
 from typing import TYPE_CHECKING
 
 from watchdog.commands.common import add_config, duration_arg, exit_code
-from watchdog.errors import ExitCode, UsageError
+from watchdog.errors import ConfigError, ExitCode, UsageError
 from watchdog.output import text
 from watchdog.plan import build_plan, config_path
 from watchdog.runtime.address import parse_listen
@@ -67,7 +69,7 @@ def handle(args: argparse.Namespace) -> int:
     state = args.state or os.environ.get("WATCHDOG_STATE") or DEFAULT_STATE
     handler, scrubber = configure(args.log_format, plan.secrets)
     try:
-        watchdog = Watchdog(plan, state=state, listen=None if args.once else args.listen)
+        watchdog = Watchdog(plan, state=state, listen=None if args.once else args.listen, on_secrets=scrubber.add)
     except (StateError, ListenError) as exc:
         release(handler)
         raise UsageError(str(exc)) from None
@@ -104,6 +106,21 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
 
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, on_signal)
+    reloading = threading.Event()
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reloading.set())  # the reload itself runs on its own thread
+
+    def on_reload() -> None:
+        while True:
+            reloading.wait()
+            reloading.clear()
+            if stopping.is_set():
+                return
+            try:
+                watchdog.reload()
+            except ConfigError:
+                pass  # logged by reload(); the rules loaded before run on
+            except Exception:  # a bug of ours must not end reloading for the rest of the run
+                logging.getLogger("watchdog.run").exception("internal error reloading the rule file")
 
     def on_failure() -> None:
         watchdog.wait_failure()
@@ -111,7 +128,11 @@ def _serve(watchdog: "Watchdog", shutdown_timeout: float) -> int:
 
     watchdog.start()
     threading.Thread(target=on_failure, name="watchdog-failure", daemon=True).start()
-    stopping.wait()
+    threading.Thread(target=on_reload, name="watchdog-reload", daemon=True).start()
+    # Python runs signal handlers on the main thread only, when it executes bytecode: a signal the
+    # kernel hands to another thread waits until the main thread wakes, so it wakes twice a second.
+    while not stopping.wait(0.5):
+        pass
     code = ExitCode.OK if watchdog.failure is None else ExitCode.INTERNAL
     # stop() returns by its deadline: probes still running are cancelled (psycopg's cancel, sqlite3's
     # interrupt; a connection whose server does not answer the cancel is aborted), a notifier's

@@ -69,7 +69,7 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
         path=shown, version=top["version"], targets=targets, rules=tuple(rules),
         notify={k: v for k, v in (top.get("notify") or {}).items() if v},
         check_paths=tuple(top.get("check_paths") or ()),
-        secrets=_secrets(text, env) | {v for v in parsed.file_secrets if len(v) >= 4} | ({token} if token else set()),
+        secrets=referenced_secrets(text, env) | {v for v in parsed.file_secrets if len(v) >= 4} | ({token} if token else set()),
         expanded=parsed.expanded, api_token=token, silences=top.get("silences") or (),
     )
     return Loaded(rule_file, registry)
@@ -121,7 +121,7 @@ def _places(node: Node) -> Iterator[Location]:
         yield from _places(child)
 
 
-def _secrets(text: str, env: Mapping[str, str]) -> frozenset[str]:
+def referenced_secrets(text: str, env: Mapping[str, str]) -> frozenset[str]:
     """Values of the variables the file refers to: never to be echoed in output (the shortest
     are left out: replacing '1' everywhere would hide nothing and garble every message)."""
     return frozenset(v for name in references(text) if len(v := env.get(name, "")) >= 4)

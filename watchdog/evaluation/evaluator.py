@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from watchdog.config.model import Target
 from watchdog.evaluation.deadlines import Deadlines
@@ -119,20 +119,35 @@ class Evaluator:
         return [by_probe[id(p)] for p in probes]
 
     def submit(self, unit: Unit, done: Callable[[Outcome], None] | None = None) -> Future[Outcome]:
-        """Run `unit` on one of its target's workers; `done` is called there with its outcome."""
+        """Run `unit` on one of its target's workers; `done` is called there with its outcome.
+        A unit whose target a reload removed (it was due as the reload happened) is not run: its
+        outcome is an error, at once, in the calling thread."""
+        try:
+            pool = self._pool(unit.target)  # bound now: work queued before a reload finishes on the pool it was queued for
+            workers = self._workers_for(unit.target)
+        except _Gone:
+            gone: Future[Outcome] = Future()
+            now = self._clock()
+            gone.set_result(Outcome(unit, [error_result(p, f"target '{unit.target}' is no longer in the rule file", now)
+                                           for p in unit.probes], None))
+            if done is not None:
+                done(gone.result())
+            return gone
+
         def work() -> Outcome:
-            outcome = self.run(unit)
+            outcome = self.run(unit, pool)
             if done is not None:
                 done(outcome)
             return outcome
 
-        return self._workers_for(unit.target).submit(work)
+        return workers.submit(work)
 
-    def run(self, unit: Unit) -> Outcome:
-        """One unit now, in the calling thread, on a pooled connection. Never raises: the database's
-        failures are error results, and so is a bug of ours (logged with its traceback)."""
+    def run(self, unit: Unit, pool: Pool | None = None) -> Outcome:
+        """One unit now, in the calling thread, on a pooled connection (of `pool`, else its target's).
+        Never raises: the database's failures are error results, and so is a bug of ours (logged
+        with its traceback)."""
         try:
-            return self._attempt(unit, retry=True)
+            return self._attempt(unit, self._pool(unit.target) if pool is None else pool, retry=True)
         except Exception as exc:  # noqa: BLE001 - a bug here must show on the rules, never stop one silently
             log.exception("internal error evaluating %s on %s", unit.name, unit.target)
             now = self._clock()
@@ -173,21 +188,41 @@ class Evaluator:
             pool.close()
         self._deadlines.stop()
 
+    def retarget(self, targets: Mapping[str, Target], secrets: Iterable[str] = ()) -> list[str]:
+        """A reload: targets whose settings changed (DSN, timeouts, pool_size, tables) or that are
+        gone lose their pool and workers; the old pool closes its connections as the probes under
+        way give them back, and the old workers end after the work queued on them. Unchanged
+        targets keep theirs. Returns the names of the targets whose pool was dropped."""
+        with self._lock:
+            dropped = [name for name in self.targets if _settings(self.targets[name]) != _settings(targets.get(name))]
+            self.targets = dict(targets)
+            self._secrets |= frozenset(secrets)
+            pools = [self._pools.pop(name) for name in dropped if name in self._pools]
+            workers = [self._workers.pop(name) for name in dropped if name in self._workers]
+        for old in workers:
+            old.stop()
+        for pool in pools:
+            pool.close()
+        return dropped
+
     # -- internals ----------------------------------------------------------------------------
     def _pool(self, name: str) -> Pool:
         with self._lock:
+            if name not in self.targets:
+                raise _Gone(name)
             if name not in self._pools:
                 self._pools[name] = Pool(self.targets[name], self._connector)
             return self._pools[name]
 
     def _workers_for(self, name: str) -> _Workers:
         with self._lock:
+            if name not in self.targets:
+                raise _Gone(name)
             if name not in self._workers:
                 self._workers[name] = _Workers(name, self.targets[name].pool_size)
             return self._workers[name]
 
-    def _attempt(self, unit: Unit, retry: bool) -> Outcome:
-        pool = self._pool(unit.target)
+    def _attempt(self, unit: Unit, pool: Pool, retry: bool) -> Outcome:
         try:
             with pool.connection() as conn:
                 fresh = pool.fresh(conn)
@@ -199,7 +234,7 @@ class Evaluator:
                         raise _Retry() from None
                     return self._unreachable(unit, str(exc), attempted=True)
         except _Retry:
-            return self._attempt(unit, retry=False)
+            return self._attempt(unit, pool, retry=False)
         except TargetUnreachable as exc:
             return self._unreachable(unit, str(exc), attempted=exc.attempted)
         return Outcome(unit, [results[id(p)] for p in unit.probes], True)
@@ -242,6 +277,15 @@ class Evaluator:
         reason = scrub(f"target '{unit.target}' unreachable: {error}", self._secrets)
         now: datetime = self._clock()
         return Outcome(unit, [error_result(p, reason, now) for p in unit.probes], False if attempted else None, reason)
+
+
+def _settings(target: Target | None) -> Target | None:
+    """What a target's pool is made from: everything but where it is written in the file."""
+    return None if target is None else replace(target, location=None)
+
+
+class _Gone(Exception):
+    """The target is no longer in the rule file: a reload removed it."""
 
 
 class _Retry(Exception):

@@ -90,6 +90,9 @@ class Outbox:
         """Called with the notifier's name after each enqueue (the dispatcher wakes its worker)."""
         self._listeners.append(listener)
 
+    def unsubscribe(self, listener: Callable[[str], None]) -> None:
+        self._listeners.remove(listener)
+
     def stage(self, notifier_name: str, notification: Notification) -> int:
         """Queue in memory, deliverable at once; the next write() puts it in the file."""
         now = self._clock()
@@ -275,6 +278,10 @@ class Dispatcher:
             event.set()
         threads, self._threads = self._threads, []
         self._join(threads, flush_deadline)
+
+    def detach(self) -> None:
+        """Stop listening to the outbox: a reload replaced this dispatcher (stop() it too when started)."""
+        self._outbox.unsubscribe(self._poke)
 
     def flush(self, deadline: float) -> None:
         """Deliver, without started workers, all that falls due within `deadline` seconds (`run --once`)."""

@@ -271,6 +271,20 @@ class AlertBook:
                 changes.extend(self._end(alert, now))
         return changes
 
+    def reconfigure(self, rules: Iterable[Rule], resend: Mapping[str, float | None], changed_targets: Iterable[str]) -> None:
+        """A reload: the alerts of rules still in the file keep their state, `for` and repeat timers
+        (a changed rule's next evaluation, at once, decides about its alert); a new rule counts as
+        evaluated now for `rule_stale`; a target whose settings changed counts its connection
+        failures afresh. The alerts of removed rules and targets are retire()d by the caller."""
+        self._rules = {(r.name, r.target): r for r in rules}
+        self._resend = dict(resend)
+        mono = self._monotonic()
+        self._evaluated = {key: self._evaluated.get(key, mono) for key in self._rules}
+        self._errors = {key: count for key, count in self._errors.items() if key in self._rules}
+        targets = {target for _, target in self._rules}
+        self._connect_failures = {name: count for name, count in self._connect_failures.items()
+                                  if name in targets and name not in changed_targets}
+
     def _raise(self, alertname: str, rule: str, target: str, now: datetime,
                evidence: Result | None, error: str | None) -> Changes:
         changes, mono = Changes(), self._monotonic()

@@ -9,7 +9,7 @@ import bisect
 import threading
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from watchdog.config.model import Rule
@@ -69,12 +69,22 @@ class Snapshot:
     splits: dict[str, int]
     state_errors: int = 0
     silenced: frozenset[tuple[str, str]] = frozenset()
+    reload: Reload | None = None
+
+
+@dataclass(frozen=True)
+class Reload:
+    """How the last reload of the rule file went; `success_at` (Unix time) is the last one that
+    took (the start counts as one), as Prometheus reports its own configuration reloads."""
+
+    successful: bool
+    success_at: float
 
 
 class Ledger:
     """`changed` is set on every write, for whoever renders from it (the /metrics renderer)."""
 
-    def __init__(self, rules: Iterable[Rule], notifiers: Iterable[str]) -> None:
+    def __init__(self, rules: Iterable[Rule], notifiers: Iterable[str], loaded_at: float | None = None) -> None:
         self._lock = threading.Lock()
         self.changed = threading.Event()
         self._rules = {(r.name, r.target): RuleLine(r) for r in rules}
@@ -83,11 +93,33 @@ class Ledger:
         self._splits = {line.rule.target: 0 for line in self._rules.values()}
         self._state_errors = 0
         self._silenced: frozenset[tuple[str, str]] = frozenset()
+        self._reload = None if loaded_at is None else Reload(True, loaded_at)
+
+    def retain(self, rules: Iterable[Rule], notifiers: Iterable[str], changed_targets: Iterable[str]) -> None:
+        """A reload took: the lines of rules still there keep their results and counters (under
+        their new definition), new rules start empty, removed rules and targets leave /metrics;
+        a target whose settings changed is unknown again until it is next tried."""
+        with self._lock:
+            self._rules = {(r.name, r.target): replace(self._rules[(r.name, r.target)], rule=r)
+                           if (r.name, r.target) in self._rules else RuleLine(r) for r in rules}
+            targets = {line.rule.target for line in self._rules.values()}
+            self._targets = {name: up for name, up in self._targets.items() if name in targets and name not in changed_targets}
+            self._splits = {name: self._splits.get(name, 0) for name in targets}
+            self._notifications = {(n, result): self._notifications.get((n, result), 0)
+                                   for n in notifiers for result in NOTIFY_RESULTS}
+        self.changed.set()
+
+    def reloaded(self, successful: bool, at: float) -> None:
+        with self._lock:
+            self._reload = Reload(True, at) if successful else Reload(False, self._reload.success_at if self._reload else 0.0)
+        self.changed.set()
 
     def record(self, result: Result) -> Result | None:
         """Keep `result`; returns the rule's previous result (to log transitions)."""
         with self._lock:
-            line = self._rules[(result.rule, result.target)]
+            line = self._rules.get((result.rule, result.target))
+            if line is None:  # the rule left the file with a reload while it was being evaluated
+                return None
             previous, line.latest = line.latest, result
             line.durations.observe(result.duration_seconds)
             line.history.append(Evaluation(result.status, result.value, result.evaluated_at))
@@ -107,7 +139,9 @@ class Ledger:
 
     def skipped(self, rule: str, target: str) -> None:
         with self._lock:
-            self._rules[(rule, target)].skipped += 1
+            line = self._rules.get((rule, target))
+            if line is not None:
+                line.skipped += 1
         self.changed.set()
 
     def batch_split(self, target: str) -> None:
@@ -152,4 +186,4 @@ class Ledger:
                                    Histogram(list(line.durations.counts), line.durations.total))
                           for line in self._rules.values())
             return Snapshot(lines, dict(self._targets), dict(self._notifications), dict(self._splits), self._state_errors,
-                            self._silenced)
+                            self._silenced, self._reload)

@@ -75,6 +75,12 @@ class RuntimeCollector(Collector):
         build.add_metric([__version__], 1)
         yield from (violations, up, value, evaluated, duration, errors, skipped, silenced, targets, notifications, splits, state_errors,
                     build)
+        if snap.reload is not None:  # `watchdog run` (and an embedding Watchdog), whose rule file can be reloaded
+            yield GaugeMetricFamily("watchdog_config_last_reload_successful",
+                                    "1 if the last reload of the rule file took, 0 if it was refused (the rules before it run on).",
+                                    value=1 if snap.reload.successful else 0)
+            yield GaugeMetricFamily("watchdog_config_last_reload_success_timestamp_seconds",
+                                    "Unix time of the last reload that took (or of the start).", value=snap.reload.success_at)
 
 
 def registry_for(ledger: Ledger) -> CollectorRegistry:

@@ -5,6 +5,7 @@ and the status page and its API (watchdog.runtime.web) on every other path.
 died, a state file that cannot be written, rules not evaluated for 2 intervals); /-/ready once every rule has been
 evaluated at least once (until then /metrics is incomplete). Content negotiation (text format or
 OpenMetrics, plain or gzip) is the Exposition's: it hands out bodies rendered in the background.
+POSTs (acknowledgements, POST /-/reload) go to the site too, each behind the token (watchdog.runtime.auth).
 """
 from __future__ import annotations
 

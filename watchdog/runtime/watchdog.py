@@ -4,13 +4,16 @@ Wiring only: the scheduler hands due units to one thread pool per target (as man
 target's pool_size, each with a pooled connection); each result goes to the ledger (metrics) and
 the alert book (lifecycle), whose changes are written to the state file and whose notifications
 go to the outbox, drained by the dispatcher's own threads, so a slow notifier never delays a probe.
+
+`reload()` re-reads the rule file without a restart (SIGHUP and POST /-/reload in `watchdog run`):
+what changed is worked out by watchdog.runtime.reload; a file that does not load changes nothing.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, wait
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from watchdog.notify import Dispatcher, Notifier, Outbox, build_notifiers
+from watchdog.errors import ConfigError
 from watchdog.plan import Plan, build_plan
 from watchdog.evaluation.evaluator import Evaluator, Outcome
 from watchdog.evaluation.execute import Clock, utc_now
@@ -34,6 +38,7 @@ from watchdog.runtime.ledger import Ledger
 from watchdog.runtime.limits import cap_result
 from watchdog.runtime.metrics import registry_for
 from watchdog.runtime.quiet import SilenceLog, alert_silences, silenced_rules
+from watchdog.runtime.reload import delta, masked
 from watchdog.runtime.schedule import Scheduler
 from watchdog.runtime.server import MetricsServer
 from watchdog.runtime.state import StateStore
@@ -50,17 +55,26 @@ class Watchdog:
 
     `start()` runs it in background threads; `stop()` finishes in-flight probes and flushes the
     outbox within its timeout. `check()` evaluates every rule once, through the same alert
-    lifecycle and notifications, and returns the results (`watchdog run --once`).
+    lifecycle and notifications, and returns the results (`watchdog run --once`). `reload()` and
+    `apply(plan)` change the rules while it runs.
+
+    `env`: the environment the plan's file was loaded with, for reload() (None: os.environ);
+    `on_secrets`: told the secrets of each plan applied, before anything of it is logged (the log's
+    scrubber). Notifiers given here are kept across reloads; else they follow the file's `notify`.
     """
 
     def __init__(self, plan: Plan, *, state: str | Path = "watchdog-state.db", listen: str | None = None,
                  notifiers: Mapping[str, Notifier] | None = None, connector: Connector = connect,
-                 clock: Clock = utc_now, tick_every: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
+                 clock: Clock = utc_now, tick_every: float = 5.0, monotonic: Callable[[], float] = time.monotonic,
+                 env: Mapping[str, str] | None = None, on_secrets: Callable[[Iterable[str]], None] | None = None) -> None:
         self.plan = plan
         self._clock = clock
+        self._env = env
+        self._on_secrets = on_secrets
+        self._given_notifiers = notifiers is not None
         self._notifiers = build_notifiers(plan.rule_file.notify) if notifiers is None else dict(notifiers)
         self._rules = {(rule.name, rule.target): rule for rule in plan.rules}
-        self.ledger = Ledger(plan.rules, self._notifiers)
+        self.ledger = Ledger(plan.rules, self._notifiers, loaded_at=clock().timestamp())
         self.registry = registry_for(self.ledger)
         self._state = state
         self._db = open_state(state, on_error=self.ledger.state_failed)
@@ -79,6 +93,8 @@ class Watchdog:
         self._queue: list[tuple[Changes, list[str]]] = []  # changes made, in order, not yet rendered and staged
         self._persisting = threading.Lock()  # renders and writes the queue in order, outside self._lock
         self._units = plan_units(plan.probes)
+        self._current = {id(unit) for unit in self._units}  # whose results count: a unit a reload dropped may still finish
+        self._reloading = threading.Lock()  # one reload at a time
         self._evaluator = Evaluator(plan.targets, connector=connector, clock=clock, secrets=plan.secrets,
                                     on_split=self._split)
         self._inflight: set[Future[Outcome]] = set()
@@ -97,13 +113,18 @@ class Watchdog:
     @classmethod
     def from_file(cls, path: str | Path, *, env: Mapping[str, str] | None = None, **options: Any) -> Watchdog:
         """Load and compile the rule file (ConfigError lists every problem), ready to start."""
-        return cls(build_plan(path, env=env), **options)
+        return cls(build_plan(path, env=env), env=env, **options)
 
     @property
     def secrets(self) -> frozenset[str]:
         """DSN passwords (the state's too), webhook URLs and secrets: what logs must never show."""
         notifiers = {s for n in self._notifiers.values() for s in getattr(n, "secrets", ())}
         return self.plan.secrets | notifiers | secrets_of(str(self._state))
+
+    @property
+    def api_token(self) -> str | None:
+        """What the write API (acks, POST /-/reload) requires, as the rule file in force says; None: it is off."""
+        return self.plan.rule_file.api_token
 
     @property
     def running(self) -> bool:
@@ -141,29 +162,112 @@ class Watchdog:
 
     def _take_over(self) -> None:
         """Evaluate and send from now on, from the alert state as the last leader left it."""
-        if self._leading:
-            return
-        if self._db.shared:  # another replica may have changed it since it was loaded
-            alerts = self._store.load()
-            with self._lock:
-                self._book = self._new_book(alerts)
-        self._begin()
-        self._dispatcher.start()
-        self._scheduler.start()
-        self._leading = True
+        with self._reloading:  # a reload swaps the dispatcher: it must see it started, or not yet
+            if self._leading:
+                return
+            if self._db.shared:  # another replica may have changed it since it was loaded
+                alerts = self._store.load()
+                with self._lock:
+                    self._book = self._new_book(alerts)
+            self._begin()
+            self._dispatcher.start()
+            self._scheduler.start()
+            self._leading = True
 
     def check(self) -> list[Result]:
         """Evaluate every rule once now (waiting for any run already under way) and return the results."""
         if self._closed:
             raise RuntimeError("this Watchdog is closed")
         self._begin()
+        with self._lock:  # the units and probes of one plan, whatever a reload does meanwhile
+            units, probes = self._units, self.plan.probes
         submitted = []
-        for unit in self._units:
+        for unit in units:
             unit.busy.acquire()
             submitted.append(self._evaluator.submit(unit, self._finished))
         by_probe = {id(p): r for future in submitted for p, r in zip(future.result().unit.probes, future.result().results)}
         self._tick()
-        return [by_probe[id(p)] for p in self.plan.probes]
+        return [by_probe[id(p)] for p in probes]
+
+    def reload(self) -> str:
+        """Re-read the rule file the plan came from, with the environment it was loaded with, and
+        apply() it; returns what changed ("1 added, 0 changed, ..."). A file that does not load
+        raises ConfigError after its problems are logged: the rules running go on untouched."""
+        path = self.plan.rule_file.path
+        with self._reloading:
+            try:
+                plan = build_plan(path, env=self._env)
+            except ConfigError as exc:
+                refused = masked(exc, path, self._env, self.secrets)
+                self.ledger.reloaded(False, self._clock().timestamp())
+                count = len(refused.problems)
+                log.error("reload of %s refused (%d problem%s), the rules loaded before run on", path, count, "" if count == 1 else "s")
+                for problem in refused.problems:
+                    log.error("reload refused: %s", problem)
+                raise refused from None
+            return self._replace(plan)
+
+    def apply(self, plan: Plan) -> str:
+        """Run `plan` from now on (see watchdog.runtime.reload for what counts as unchanged):
+        unchanged rules keep their alerts, timers and schedule slots; new and changed rules are
+        evaluated at once; removed rules' alerts resolve and their series leave /metrics; targets
+        whose settings changed get a new pool; notifiers follow the file. Returns what changed."""
+        with self._reloading:
+            return self._replace(plan)
+
+    def _replace(self, plan: Plan) -> str:
+        if self._closed or (self._started and not self._running):
+            raise RuntimeError("this Watchdog is stopped")
+        change = delta(self.plan, self._units, plan)
+        notifiers = self._notifiers
+        if not self._given_notifiers and plan.rule_file.notify != self.plan.rule_file.notify:
+            notifiers = build_notifiers(plan.rule_file.notify)
+        if self._on_secrets is not None:
+            self._on_secrets(plan.secrets | {s for n in notifiers.values() for s in getattr(n, "secrets", ())})
+        if notifiers is not self._notifiers:
+            self._renotify(notifiers)
+        now = self._clock()
+        with self._lock:  # units and targets change together: check() and the results see one plan or the other
+            retargeted = self._evaluator.retarget(plan.targets, plan.secrets)
+            self.plan, self._units = change.plan, change.units
+            self._rules = {(rule.name, rule.target): rule for rule in change.plan.rules}
+            self._current = {id(unit) for unit in change.units}
+            self.ledger.retain(change.plan.rules, notifiers, retargeted)
+            resend = {name: notifier.resend_interval for name, notifier in notifiers.items()}
+            self._book.reconfigure(change.plan.rules, resend, retargeted)
+            begun = self._begun  # else (a standby, or not started) _begin() retires them when this one leads
+            if begun:
+                self._apply(self._book.retire(now))
+        if begun:
+            self._persist()
+        self._scheduler.update(change.units)
+        self.ledger.reloaded(True, now.timestamp())
+        log.info("reloaded %s: %s rule%s; new targets or settings for: %s", plan.rule_file.path, change.summary(),
+                 "" if len(change.unchanged) == 1 else "s", ", ".join(retargeted) or "none")
+        return change.summary()
+
+    def _renotify(self, notifiers: dict[str, Notifier]) -> None:
+        """New notifiers on the same outbox. Entries for a notifier no longer configured stay in the
+        outbox (the new dispatcher's start logs how many) and go out if it comes back."""
+        old, self._notifiers = self._dispatcher, notifiers
+        self._dispatcher = Dispatcher(self._outbox, notifiers, on_result=self.ledger.notified)
+        old.detach()
+        if self._leading:
+            old.stop()  # each worker ends after the delivery under way
+            self._dispatcher.start()
+
+    def reload_request(self) -> tuple[int, str]:
+        """POST /-/reload (the token checked already): 200 and what changed, 400 and the problems,
+        or 503 while stopping."""
+        try:
+            return 200, f"reloaded: {self.reload()}\n"
+        except ConfigError as exc:
+            return 400, f"reload refused, the rules loaded before run on:\n{exc}\n"
+        except RuntimeError as exc:  # stopping: the rules stay as they are until the end
+            return 503, f"{exc}\n"
+        except Exception:  # a bug of ours: in the (scrubbed) log, not as a traceback on stderr
+            log.exception("internal error reloading %s", self.plan.rule_file.path)
+            return 500, "internal error while reloading (see the log)\n"
 
     def deliver(self, deadline: float) -> None:
         """Send what the outbox holds, for up to `deadline` seconds (when not started: `run --once`)."""
@@ -172,11 +276,6 @@ class Watchdog:
     def results(self) -> list[Result]:
         """The latest result of every rule evaluated so far."""
         return self.ledger.results()
-
-    @property
-    def api_token(self) -> str | None:
-        """What the write API (acks) requires; None: it is off."""
-        return self.plan.rule_file.api_token
 
     def status(self) -> StatusReport:
         """Every rule's state, the active alerts and the targets, as the status page shows them."""
@@ -215,7 +314,8 @@ class Watchdog:
         if self._closed:
             return
         deadline = time.monotonic() + timeout
-        self._running = False  # the supervisor's cue: threads ending now are not a crash
+        with self._reloading:  # a reload under way finishes first; none begins after
+            self._running = False  # the supervisor's cue: threads ending now are not a crash
         self._scheduler.stop()
         with self._lock:
             inflight = set(self._inflight)
@@ -290,7 +390,7 @@ class Watchdog:
     def _finished(self, outcome: Outcome) -> None:
         """A unit's outcome from the evaluator: into the ledger and the alert lifecycle; the unit may run again."""
         try:
-            self._record(outcome.unit.target, outcome.results, attempt=outcome.connected, down=outcome.down)
+            self._record(outcome.unit, outcome.results, attempt=outcome.connected, down=outcome.down)
         except Exception:  # a bug here must show in the log, and must not keep the unit busy forever
             log.exception("internal error recording %s on %s", outcome.unit.name, outcome.unit.target)
         finally:
@@ -301,21 +401,25 @@ class Watchdog:
         log.warning("the shared query of %s on %s failed (%s); they run one by one from now on", unit.name, unit.target, error)
         self.ledger.batch_split(unit.target)
 
-    def _record(self, target: str, results: list[Result], attempt: bool | None, down: str | None = None) -> None:
-        """Ledger first (metrics), then the alert lifecycle.
+    def _record(self, unit: Unit, results: list[Result], attempt: bool | None, down: str | None = None) -> None:
+        """Ledger first (metrics), then the alert lifecycle; nothing of a unit a reload dropped.
 
         `attempt`: whether a connection to the target worked (None: none was tried, the pool answered
         from a recent failure); `down`: why the target is unreachable, when it is. Results are capped
         here (watchdog.runtime.limits), for metrics, logs, pages and the state file alike."""
         results = [cap_result(result) for result in results]
-        for result in results:
-            previous = self.ledger.record(result)
-            if down is None:  # an unreachable target is logged once, not once per rule
-                self._log_transition(previous, result)
+        target = unit.target
         now = self._clock()
-        with self._lock:
+        with self._lock:  # a reload swaps the rules under this lock: a result lands wholly before or is dropped
             if self._closed:
                 return
+            if id(unit) not in self._current:
+                log.debug("results of %s on %s dropped: the rule file was reloaded while it ran", unit.name, target)
+                return
+            for result in results:
+                previous = self.ledger.record(result)
+                if down is None:  # an unreachable target is logged once, not once per rule
+                    self._log_transition(previous, result)
             changes = Changes()
             if attempt is not None:
                 if self.ledger.target(target, attempt) is not attempt:

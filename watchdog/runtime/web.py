@@ -1,5 +1,6 @@
 """The operator's surface of `watchdog run`, beside /metrics: the status page (`/`, `/rules/NAME`),
-its JSON (`/api/v1/status`) and acknowledgements (`POST /api/v1/acks`, and the page's form).
+its JSON (`/api/v1/status`), acknowledgements (`POST /api/v1/acks`, and the page's form) and
+`POST /-/reload` (re-read the rule file).
 
 Reads need no token, as /metrics never did. Writes need the API token (watchdog.runtime.auth): as a
 Bearer header for the JSON API, as a form field for the page (a page without script cannot set a
@@ -25,6 +26,7 @@ CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 
 HTML = {"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
         "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 JSON = {"Content-Type": "application/json", "X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
+TEXT = {"Content-Type": "text/plain; charset=utf-8"}
 MAX_BODY = 64 * 1024
 RULES = "/rules/"
 
@@ -47,6 +49,9 @@ class Source(Protocol):
     def rule_page(self, report: StatusReport, name: str) -> RulePage | None: ...
 
     def acknowledge(self, request: AckRequest) -> list[Alert]: ...
+
+    def reload_request(self) -> tuple[int, str]:
+        """Re-read the rule file: the HTTP status and a short text saying what changed or why not."""
 
 
 def _json(status: int, document: Any) -> Reply:
@@ -80,11 +85,21 @@ class Site:
         return None
 
     def post(self, path: str, headers: Mapping[str, str], body: bytes) -> Reply | None:
+        if path == "/-/reload":
+            return self._reload(headers)
         if path == "/api/v1/acks":
             return self._api_ack(headers, body)
         if path.startswith(RULES) and path.endswith("/ack"):
             return self._form_ack(unquote(path[len(RULES):-len("/ack")]), body)
         return None
+
+    def _reload(self, headers: Mapping[str, str]) -> Reply:
+        refused = check_token(self._source.api_token, bearer(headers))
+        if refused:
+            status, reason = refused
+            return Reply(status, f"{reason}\n".encode(), {**TEXT, **({"WWW-Authenticate": "Bearer"} if status == 401 else {})})
+        status, text = self._source.reload_request()
+        return Reply(status, text.encode(), TEXT)
 
     def _api_ack(self, headers: Mapping[str, str], body: bytes) -> Reply:
         refused = check_token(self._source.api_token, bearer(headers))
