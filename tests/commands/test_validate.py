@@ -7,25 +7,11 @@ from pathlib import Path
 import pytest
 from freezegun import freeze_time
 
+from silence_rules import CONTRACT_SILENCES, HEAD
+
 from watchdog.cli import main
 
-RULES = """\
-version: 1
-targets:
-  main: {dsn: "sqlite:////nonexistent/watchdog.db"}
-rules:
-  - {name: sitemap_stale, check: count, table: jobs, tags: [seed-004]}
-silences:
-  - name: nightly-maintenance
-    match: {target: main}
-    cron: "0 2 * * *"
-    duration: 1h
-    timezone: Europe/Berlin
-  - name: migration-2026-12-03
-    match: {tag: seed-004}
-    from: 2026-12-03T08:00:00Z
-    until: 2026-12-03T12:00:00Z
-"""
+RULES = HEAD + CONTRACT_SILENCES
 
 
 def validate(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, list[str]]:

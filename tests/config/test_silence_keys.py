@@ -7,32 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from silence_rules import CONTRACT_SILENCES, HEAD
+
 from watchdog.cli import main
 from watchdog.config.loader import load
 from watchdog.model.silences import Match, OneOff, Recurring, Silence
 
 UTC = timezone.utc
-HEAD = """\
-version: 1
-targets:
-  main: {dsn: "sqlite:////nonexistent/watchdog.db"}
-rules:
-  - {name: sitemap_stale, check: count, table: jobs, tags: [seed-004]}
-silences:
-"""
 
 
 def test_the_contract_example_loads_as_typed_silences(write_rules: Callable[..., Path]) -> None:
-    path = write_rules(HEAD + """\
-  - name: nightly-maintenance
-    match: {target: main}
-    cron: "0 2 * * *"
-    duration: 1h
-    timezone: Europe/Berlin
-  - name: migration-2026-12-03
-    match: {tag: seed-004}
-    from: 2026-12-03T08:00:00Z
-    until: 2026-12-03T12:00:00Z
+    path = write_rules(HEAD + CONTRACT_SILENCES + """\
     comment: sitemap processor off during the migration
   - name: local-times
     match: {severity: [warning, critical], target: main}

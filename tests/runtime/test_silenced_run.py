@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import sql
 from prometheus_client import generate_latest
+from hourly_rules import HOURLY
 from runtime_helpers import Monotonic
 from test_metrics import sample, scrape
 
@@ -23,20 +24,13 @@ from watchdog import Watchdog
 
 START = datetime(2026, 12, 3, 8, tzinfo=timezone.utc)
 END = datetime(2026, 12, 3, 12, tzinfo=timezone.utc)
-SILENCED = """
-version: 1
-targets:
-  main: {{dsn: "sqlite:///{db}"}}
-defaults: {{interval: 1h}}
-notify:
-  webhook: {{url: "{hook}"}}
-silences:
+SILENCED = HOURLY.replace("rules:\n", """silences:
   - name: migration
     match: {{rule: jobs_stuck}}
     from: 2026-12-03T08:00:00Z
     until: 2026-12-03T12:00:00Z
 rules:
-""" + JOBS_STUCK + """    repeat_interval: 10m
+""") + JOBS_STUCK + """    repeat_interval: 10m
 """
 
 
