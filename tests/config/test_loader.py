@@ -50,3 +50,18 @@ def test_api_token_from_the_file_or_the_environment(tmp_path) -> None:
     (tmp_path / "b.yaml").write_text(base + "api: {token: '${T}'}\n")
     loaded = load(tmp_path / "b.yaml", env={"T": "from-file-1", "WATCHDOG_API_TOKEN": "from-env-1"}).rule_file
     assert loaded.api_token == "from-file-1" and "from-file-1" in loaded.secrets
+
+
+def test_a_bad_value_from_a_variable_or_a_file_is_not_echoed_in_its_problem(tmp_path, capsys, monkeypatch) -> None:
+    # Fails before: `validate` printed "'supersecretvalue' is not one of info, warning, critical".
+    from watchdog.cli import main
+    (tmp_path / "level").write_text("filesecretvalue\n")
+    path = tmp_path / "rules.yaml"
+    path.write_text('version: 1\ntargets: {main: {dsn: "sqlite:///x.db"}}\nrules:\n'
+                    '  - {name: a, check: count, table: jobs, severity: "${SEV}"}\n'
+                    '  - {name: b, check: count, table: jobs, severity: "${file:level}"}\n')
+    monkeypatch.setenv("SEV", "supersecretvalue")
+    assert main(["validate", "-c", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "supersecretvalue" not in err and "filesecretvalue" not in err
+    assert err.count("'***' is not one of info, warning, critical") == 2

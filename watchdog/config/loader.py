@@ -19,7 +19,8 @@ from watchdog.config.model import Rule, RuleFile, Target
 from watchdog.config.packs import expand_includes
 from watchdog.model.values import Record
 from watchdog.config.spec import DEFAULTS, common_rule_fields, top_fields
-from watchdog.validation.yamlsource import Node, parse_document
+from watchdog.probing.dsn import scrub
+from watchdog.validation.yamlsource import Node, Parsed, parse_document
 from watchdog.errors import ConfigError, Location, Problem
 
 _ROOT = "a mapping with 'version', 'targets' and 'rules'"
@@ -35,11 +36,21 @@ class Loaded:
 
 
 def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
-    """The validated rule file and the catalogue it was checked against, or ConfigError."""
+    """The validated rule file and the catalogue it was checked against, or ConfigError, whose
+    messages never show the value of a ${VAR} or ${file:PATH} the file refers to (a bad value is
+    quoted in its problem: `severity: ${SEV}`)."""
     env = os.environ if env is None else env
     shown = str(path)
     text = _read(Path(path), shown)
     parsed = parse_document(text, shown, env)
+    try:
+        return _load(parsed, text, shown, Path(path), env)
+    except ConfigError as exc:
+        secrets = referenced_secrets(text, env) | {v for v in parsed.file_secrets if len(v) >= 4}
+        raise ConfigError([replace(p, message=scrub(p.message, secrets)) for p in exc.problems]) from None
+
+
+def _load(parsed: Parsed, text: str, shown: str, path: Path, env: Mapping[str, str]) -> Loaded:
     root, problems = parsed.root, parsed.problems
     if root is None:
         raise ConfigError(problems)
@@ -48,7 +59,7 @@ def load(path: str | Path, env: Mapping[str, str] | None = None) -> Loaded:
         raise ConfigError([*problems, Problem(root.loc, message)])
     ctx = Ctx(problems=_named(problems, root.value.get("rules")), settled=frozenset(p.location for p in problems if p.location))
     top = check_mapping(root, top_fields(), ctx)
-    base = Path(path).resolve().parent
+    base = path.resolve().parent
     extra = [base / p for p in top.get("check_paths") or ()]
     registry, kind_problems = load_registry(extra, root.value["check_paths"].loc if "check_paths" in root.value else None)
     ctx.problems.extend(kind_problems)

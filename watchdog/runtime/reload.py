@@ -9,14 +9,11 @@ gained, lost or changed a member is a new unit: its unchanged members run with i
 """
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
 from watchdog.compiler.probe import Probe
-from watchdog.config.loader import referenced_secrets
 from watchdog.errors import ConfigError, Problem
 from watchdog.evaluation.units import Unit, plan_units
 from watchdog.plan import Plan
@@ -74,12 +71,7 @@ def _keep_units(old: Sequence[Unit], new: list[Unit]) -> list[Unit]:
     return [running.get(tuple(map(id, unit.probes)), unit) for unit in new]
 
 
-def masked(error: ConfigError, path: str, env: Mapping[str, str] | None, known: Iterable[str]) -> ConfigError:
-    """The problems of a refused file with its secrets masked: the running ones (`known`) and the
-    values of the variables the refused file refers to, which nothing has learnt yet."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        text = ""
-    secrets = {*known, *referenced_secrets(text, os.environ if env is None else env)}
-    return ConfigError([Problem(p.location, scrub(p.message, secrets), p.rule) for p in error.problems])
+def masked(error: ConfigError, known: Iterable[str]) -> ConfigError:
+    """The problems of a refused file with the running watchdog's secrets masked too (the loader
+    masks those the refused file refers to): a DSN password may be quoted in a problem."""
+    return ConfigError([Problem(p.location, scrub(p.message, known), p.rule) for p in error.problems])

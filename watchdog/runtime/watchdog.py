@@ -198,7 +198,7 @@ class Watchdog:
             try:
                 plan = build_plan(path, env=self._env)
             except ConfigError as exc:
-                refused = masked(exc, path, self._env, self.secrets)
+                refused = masked(exc, self.secrets)
                 self.ledger.reloaded(False, self._clock().timestamp())
                 count = len(refused.problems)
                 log.error("reload of %s refused (%d problem%s), the rules loaded before run on", path, count, "" if count == 1 else "s")
