@@ -7,11 +7,13 @@ repeats on its interval; an alert that resolved inside the silence sends nothing
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from freezegun import freeze_time
 from conftest import sql
 from prometheus_client import generate_latest
 from hourly_rules import HOURLY
@@ -126,3 +128,33 @@ def test_the_end_of_a_silence_is_found_by_the_tick_without_an_evaluation(
     assert page["status"] == "firing"
     eventually(lambda: silenced_gauge(watchdog) == 0.0, "watchdog_rule_silenced 0 on /metrics")
     assert len(watchdog.results()) == 1 and len(receiver.at("/hook")) == 1
+
+
+NIGHTLY = HOURLY.replace("rules:\n", """silences:
+  - name: nightly
+    match: {{rule: jobs_stuck}}
+    cron: "30 2 * * *"
+    duration: 1h
+    timezone: Europe/Berlin
+rules:
+""") + JOBS_STUCK + """    repeat_interval: 10m
+"""
+
+
+def test_a_recurring_silence_on_the_autumn_change_ends_by_the_real_clock_then_pages_once(
+        make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver) -> None:
+    # 25 Oct 2026 in Berlin: 02:30 comes twice (00:30 UTC in CEST, 01:30 UTC in CET). The window opens
+    # at the first and lasts one real hour: at 02:31 CET the local time is "inside 02:30-03:30"
+    # again, but the silence is over and the incident pages, once.
+    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', '2026-10-24 00:00:00')")
+    with freeze_time("2026-10-25T00:40:00Z") as frozen:
+        watchdog = make_watchdog(NIGHTLY.format(db=jobs_db, hook=f"{receiver.url}/hook"), monotonic=lambda: time.monotonic())
+        assert statuses(watchdog, receiver) == []  # 02:40 CEST: silenced
+        frozen.move_to("2026-10-25T01:20:00Z")  # 02:20 CET: still the first window's hour
+        assert statuses(watchdog, receiver) == []
+        frozen.move_to("2026-10-25T01:31:00Z")  # 02:31 CET: the window closed at 01:30 UTC
+        assert statuses(watchdog, receiver) == ["firing"]
+        frozen.move_to("2026-10-25T01:40:00Z")
+        assert statuses(watchdog, receiver) == ["firing"]
+        frozen.move_to("2026-10-25T01:41:00Z")  # repeat_interval 10m after the page
+        assert statuses(watchdog, receiver) == ["firing", "firing"]
