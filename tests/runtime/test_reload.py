@@ -79,6 +79,8 @@ def test_an_unchanged_rule_keeps_its_pending_timer_and_a_removed_one_resolves(
     assert watchdog.reload() == "1 added, 0 changed, 1 removed, 1 unchanged"
     watchdog.deliver(5)
     assert statuses(receiver, "jobs_failed") == ["firing", "resolved"]
+    [resolved] = [d for d in receiver.at("/hook") if d["rule"] == "jobs_failed" and d["status"] == "resolved"]
+    assert resolved["summary"] == "jobs_failed on main is no longer checked: the rule left the rule file"
     assert 'rule="jobs_failed"' not in exported(watchdog)
 
     clocks.advance(5)  # 11 minutes since it became pending: fires only if the reload kept its timer

@@ -26,6 +26,10 @@ RULE_DESCRIPTION = {
               "violation{{ '' if violations == 1 else 's' }}{% if value is not none %} (value {{ value }}){% endif %}.",
     "resolved": "The {{ check }} check of rule {{ rule }} on target {{ target }} finds no violation any more.",
 }
+#: The resolve of an alert whose rule (or target) left the rule file: nobody knows whether it holds.
+RETIRED = ("{{ rule }} on {{ target }} is no longer checked: the rule left the rule file",
+           "Rule {{ rule }} on target {{ target }} was removed from the rule file (or its target was), so its "
+           "alert is closed; whether the invariant holds is no longer checked.")
 SYNTHETIC_SUMMARY = {
     "probe_failing": {"firing": "the probe of {{ rule }} on {{ target }} keeps failing: {{ error }}",
                       "resolved": "the probe of {{ rule }} on {{ target }} runs again"},
@@ -49,8 +53,11 @@ SYNTHETIC_DESCRIPTION = {
 }
 
 
-def default_templates(alertname: str, status: str, rule: str = "") -> tuple[str, str]:
-    """(summary, description) templates for an alert: a rule's own, or `probe_failing` / `target_down`."""
+def default_templates(alertname: str, status: str, rule: str = "", retired: bool = False) -> tuple[str, str]:
+    """(summary, description) templates for an alert: a rule's own, or `probe_failing` / `target_down`;
+    `retired`: its rule is no longer in the rule file."""
+    if retired and status == "resolved" and rule:
+        return RETIRED
     if alertname in SYNTHETIC_SUMMARY and alertname != rule:
         return SYNTHETIC_SUMMARY[alertname][status], SYNTHETIC_DESCRIPTION[alertname][status]
     return RULE_SUMMARY[status], RULE_DESCRIPTION[status]

@@ -34,7 +34,7 @@ def compose(outgoing: Outgoing, rules: Mapping[tuple[str, str], Rule], severity:
     rule = rules.get((alert.rule, alert.target))
     own = rule is not None and alert.alertname == rule.name
     ctx = context(alert, status, rule, severity)
-    summary_default, description_default = default_templates(alert.alertname, status, alert.rule)
+    summary_default, description_default = default_templates(alert.alertname, status, alert.rule, retired=rule is None)
     resolved = status == "resolved"
     evidence = alert.evidence if alert.alertname == alert.rule else None
     return Notification(
