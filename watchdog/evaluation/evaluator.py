@@ -274,9 +274,10 @@ class Evaluator:
         return shifted(self._clock, skew)
 
     def _unreachable(self, unit: Unit, error: str, attempted: bool) -> Outcome:
-        reason = scrub(f"target '{unit.target}' unreachable: {error}", self._secrets)
+        cause = scrub(error, self._secrets)
         now: datetime = self._clock()
-        return Outcome(unit, [error_result(p, reason, now) for p in unit.probes], False if attempted else None, reason)
+        return Outcome(unit, [error_result(p, f"target '{unit.target}' unreachable: {cause}", now) for p in unit.probes],
+                       False if attempted else None, cause)
 
 
 def _settings(target: Target | None) -> Target | None:
