@@ -14,7 +14,7 @@ import pytest
 
 from watchdog.evaluation.evaluator import evaluate
 from watchdog.plan import build_plan
-from watchdog.probing.clock import SKEW_THRESHOLD, host_wall, measure_skew, shifted
+from watchdog.probing.clock import SKEW_MAX_AGE, SKEW_THRESHOLD, SkewMeter, host_wall, measure_skew, shifted
 from watchdog.probing.connection import connect
 from watchdog.probing.dsn import mysql_params
 
@@ -29,6 +29,25 @@ def test_skew_is_the_server_minus_the_midpoint_of_the_request() -> None:
 def test_noise_under_the_threshold_is_not_applied() -> None:
     assert measure_skew(lambda: 100.0 + SKEW_THRESHOLD * 0.9, lambda: 100.0) == 0.0
     assert measure_skew(lambda: 100.0 - SKEW_THRESHOLD * 1.1, lambda: 100.0) == pytest.approx(-SKEW_THRESHOLD * 1.1)
+
+
+def test_a_sessions_skew_is_measured_again_once_it_is_old_and_a_failed_measure_keeps_the_last() -> None:
+    server, mono, asked = [3700.0], [0.0], []
+
+    def server_epoch() -> float:
+        asked.append(mono[0])
+        if server[0] < 0:
+            raise OSError("the session is gone")
+        return server[0]
+
+    meter = SkewMeter(server_epoch, wall=lambda: 100.0, monotonic=lambda: mono[0], failure=OSError)
+    assert meter.value() == 3600.0
+    server[0], mono[0] = 1900.0, SKEW_MAX_AGE - 1  # the server's clock was corrected: not looked at yet
+    assert meter.value() == 3600.0 and asked == [0.0]
+    mono[0] = SKEW_MAX_AGE
+    assert meter.value() == 1800.0 and asked == [0.0, SKEW_MAX_AGE]
+    server[0], mono[0] = -1.0, 2 * SKEW_MAX_AGE
+    assert meter.value() == 1800.0
 
 
 def test_shifted_clock() -> None:

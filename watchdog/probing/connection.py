@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from watchdog.model.values import TableSource
-from watchdog.probing.clock import Wall, host_wall, measure_skew
+from watchdog.probing.clock import SkewMeter, Wall, host_wall
 from watchdog.probing.dsn import DsnError, dialect_of, scrub, secrets_of, sqlite_path
 
 
@@ -101,12 +101,16 @@ class PostgresConnection:
                 connect_timeout=max(1, math.ceil(connect_timeout)), options=f"{theirs} {ours}".strip(),
             )
             self._conn.prepared_max = PREPARED_MAX
-            self.skew = measure_skew(self._server_epoch, wall)
+            self._skew = SkewMeter(self._server_epoch, wall, failure=psycopg.Error)
         except psycopg.Error as exc:  # libpq may echo the DSN it could not read
             raise ProbeFailure(scrub(f"cannot connect: {_one_line(exc)}", secrets_of(dsn)), "connection") from None
         self.broken = False
         self._recent: OrderedDict[str, None] = OrderedDict()  # our statements, least recently run first
         self._prepares = True
+
+    @property
+    def skew(self) -> float:
+        return self._skew.value()
 
     def _server_epoch(self) -> float:
         row = self._conn.execute("SELECT extract(epoch FROM clock_timestamp())::float8 AS t", prepare=False).fetchone()

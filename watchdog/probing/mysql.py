@@ -13,7 +13,7 @@ import socket
 import math
 from typing import Any
 
-from watchdog.probing.clock import Wall, host_wall, measure_skew
+from watchdog.probing.clock import SkewMeter, Wall, host_wall
 from watchdog.probing.connection import ProbeFailure, _ms, _one_line
 from watchdog.probing.dsn import mysql_params, scrub, secrets_of
 
@@ -49,7 +49,7 @@ class MySQLConnection:
         self.broken = False
         try:
             self._reset()
-            self.skew = measure_skew(self._server_epoch, wall)
+            self._skew = SkewMeter(self._server_epoch, wall, failure=pymysql.Error)
         except pymysql.Error as exc:
             self._conn.close()
             raise ProbeFailure(f"cannot set up the session: {self._line(exc)}") from None
@@ -86,6 +86,10 @@ class MySQLConnection:
                 cursor.execute(statement)
             if not self.mariadb and self._limit_ms is not None:
                 cursor.execute(f"SET SESSION max_execution_time = {self._limit_ms}")
+
+    @property
+    def skew(self) -> float:
+        return self._skew.value()
 
     def _server_epoch(self) -> float:
         with self._conn.cursor() as cursor:
