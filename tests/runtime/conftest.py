@@ -24,11 +24,6 @@ def jobs_db(tmp_path: Path) -> Path:
     return path
 
 
-def sql(db: Path, statement: str) -> None:
-    with sqlite3.connect(db) as conn:
-        conn.execute(statement)
-
-
 @pytest.fixture
 def make_watchdog(write_rules: Callable[[str], Path], tmp_path: Path) -> Iterator[Callable[..., Watchdog]]:
     """A Watchdog over the given rule text (state in tmp_path), stopped after the test."""

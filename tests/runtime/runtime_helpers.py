@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import resource
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,6 +13,12 @@ from watchdog.evaluation.execute import utc_now
 from watchdog.results.model import Result
 from hourly_rules import HOURLY
 from jobs_rule import JOBS_STUCK
+
+
+def sql(db: Path, statement: str) -> None:
+    """One statement on the scheduler's SQLite database, committed."""
+    with sqlite3.connect(db) as conn:
+        conn.execute(statement)
 
 
 def rule(name: str = "jobs_stuck", **overrides: Any) -> Rule:

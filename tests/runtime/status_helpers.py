@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from conftest import sql
+from runtime_helpers import sql
 
 from artifacts.servers import Receiver, eventually
 from jobs_rule import JOBS_STUCK

@@ -11,10 +11,9 @@ from pathlib import Path
 
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from runtime_helpers import JOBS_RULES as RULES
+from runtime_helpers import JOBS_RULES as RULES, sql
 
 from artifacts.servers import Receiver, eventually
-from conftest import sql
 from watchdog import __version__
 from watchdog.runtime.exposition import Exposition
 from watchdog.runtime.watchdog import Watchdog

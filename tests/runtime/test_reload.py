@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import sql
+from runtime_helpers import Monotonic, sql
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from runtime_helpers import Monotonic
 
 from artifacts.servers import Receiver, bearer_post, eventually
 from hourly_rules import DONE, FAILED, WITH_TOKEN

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
-from conftest import sql
+from runtime_helpers import Monotonic, sql
 from prometheus_client import generate_latest
 from hourly_rules import HOURLY
-from runtime_helpers import Monotonic
 from test_metrics import sample, scrape
 
 from artifacts.servers import Receiver, eventually

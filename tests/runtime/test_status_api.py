@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import sql
+from runtime_helpers import sql
 from status_helpers import TOKEN, firing
 
 from artifacts.servers import Receiver, eventually

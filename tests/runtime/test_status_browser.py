@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import requests
-from conftest import sql
+from runtime_helpers import sql
 from status_helpers import STUCK, TOKEN, firing
 
 from artifacts.servers import Receiver, eventually

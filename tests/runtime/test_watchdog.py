@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import sql
+from runtime_helpers import HOURLY, HOURLY_RULES, JOBS_RULES, Monotonic, full_disk, sql
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
-from runtime_helpers import HOURLY, HOURLY_RULES, JOBS_RULES, Monotonic, full_disk
 
 from artifacts.servers import Receiver, eventually
 from jobs_rule import JOBS_STUCK
