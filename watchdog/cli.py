@@ -85,7 +85,7 @@ def entry() -> NoReturn:
     """The console script (and `python -m watchdog`): main(), then the process ends.
 
     The cyclic garbage collector is tuned for a short process that imports much: the imports
-    (sqlglot, jinja2, psycopg, ours) allocate a few hundred thousand objects that are never
+    (jinja2, psycopg, PyYAML, ours) allocate a few hundred thousand objects that are never
     garbage, and collecting them cost `watchdog check` about 30 ms of 400 at start-up (every 700
     allocations) and 80-110 ms at exit. So young collections come every YOUNG_COLLECTION
     allocations, and before exit what is left is frozen (gc.freeze), which the interpreter's last
