@@ -8,6 +8,7 @@ and each result as (rule, status, what the floor must match).
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -117,6 +118,28 @@ class Session:
         shapes = {p.rule.name: p.shape for p in self.plan.probes}
         return {r.rule: Outcome(r.rule, r.status, float(r.violations) if shapes[r.rule] == "rows" else r.value)
                 for r in self.cycle(rules, warm=False)()}
+
+    def intercept(self, around: Callable[[Callable[[str, dict[str, Any]], Any], str, dict[str, Any]], Any]) -> None:
+        """Every statement of this session goes through `around(run, sql, params)`, which may change
+        what runs or not run it at all (bench/gap.py's experiments; the measured figures never do)."""
+        conn = self._conn
+        plain = conn.query
+        conn.query = lambda sql, params, timeout, guarded=True: around(  # type: ignore[method-assign]
+            lambda s, p: plain(s, p, timeout, guarded), sql, params)
+
+    def time_resets(self) -> Callable[[], float]:
+        """From now on, the seconds spent resetting the session after user SQL (one round trip each)."""
+        conn, spent = self._conn, [0.0]
+        plain = conn._reset
+
+        def reset() -> None:
+            started = time.perf_counter()
+            try:
+                plain()
+            finally:
+                spent[0] += time.perf_counter() - started
+        conn._reset = reset  # type: ignore[method-assign]
+        return lambda: spent[0]
 
     @property
     def raw(self) -> Any:
