@@ -3,8 +3,8 @@
 The check needs one thing from a lexer: where the code is, outside strings, quoted names and
 comments, so that a `;` there and the first word can be seen. Each database delimits those its
 own way (PostgreSQL's dollar quotes, nested block comments and E'' escapes; SQLite's brackets;
-MySQL's backslash escapes, `#` and `-- ` comments), written below as one `Lexicon` each and read
-by one scanner. This used to be sqlglot's tokenizers: importing them cost `watchdog check` a
+MySQL's backslash escapes, `#` and `-- ` comments, and the `/*! */` it runs), written below as
+one `Lexicon` each and read by one scanner. This used to be sqlglot's tokenizers: importing them cost `watchdog check` a
 fifth of its run (0.13-0.19 s) for this one question. tests/validation/test_sqltext_lexers.py
 holds the scanner to SQLite's and DuckDB's own lexers, and to sqlglot's PostgreSQL and MySQL
 tokenizers, on generated text.
@@ -47,7 +47,7 @@ class Lexicon:
     hash_comments: bool = False  # MySQL: `#` to the end of the line
     dash_needs_space: bool = False  # MySQL: `--` starts a comment only before a blank or a control character
     nested_comments: bool = False  # PostgreSQL: /* /* */ */ is one comment
-    executable_comments: bool = False  # MySQL: /*! ... */ is code
+    executable_comments: bool = False  # MySQL: /*! ... */ is code (MariaDB: /*M! ... */ too)
     dollar_quotes: bool = False  # PostgreSQL: $$...$$ and $tag$...$tag$
     escape_strings: bool = False  # PostgreSQL: E'...' takes backslash escapes
 
@@ -160,10 +160,11 @@ def _scan(text: str, lexicon: Lexicon) -> Iterator[Reading]:
             while i < n and text[i] != "\n":
                 i += 1
         elif ch == "/" and text.startswith("/*", i):
-            if lexicon.executable_comments and text.startswith("/*!", i):
-                if text.find("*/", i + 3) < 0:
+            opener = 3 if text.startswith("/*!", i) else 4 if text.startswith("/*M!", i) else 0
+            if lexicon.executable_comments and opener:
+                if text.find("*/", i + opener) < 0:
                     raise _Unclosed
-                i, executable = i + 3, True  # the comment's text is code, up to its `*/`
+                i, executable = i + opener, True  # the comment's text is code, up to its `*/`
             else:
                 i = _block_comment(text, i + 2, lexicon.nested_comments)
         elif executable and ch == "*" and text.startswith("*/", i):
