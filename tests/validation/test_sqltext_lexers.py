@@ -16,7 +16,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import TokenError
 from sqlglot.tokens import TokenType
 
-from watchdog.validation.sqltext import SQLITE, NotOneSelect, one_select, read
+from watchdog.validation.sqltext import SQLITE, NotOneSelect, Unclosed, one_select, read
 
 # What opens, closes or escapes a quote or a comment in any of the four, and what a statement starts with.
 FRAGMENTS = ["'", '"', "`", "[", "]", "$$", "$a$", "$1", "--", "-- ", "#", "/*", "*/", "/*!", ";", "\\", "E'",
@@ -35,7 +35,7 @@ def sqlite_says(text: str) -> str:
 def we_say(text: str) -> str:
     try:
         return "a statement ends" if read(text, SQLITE).semicolon else "one"
-    except Exception:  # noqa: BLE001 - the scanner's "not closed"
+    except Unclosed:
         return "not closed"
 
 

@@ -4,10 +4,10 @@ The check needs one thing from a lexer: where the code is, outside strings, quot
 comments, so that a `;` there and the first word can be seen. Each database delimits those its
 own way (PostgreSQL's dollar quotes, nested block comments and E'' escapes; SQLite's brackets;
 MySQL's backslash escapes, `#` and `-- ` comments, and the `/*! */` it runs), written below as
-one `Lexicon` each and read by one scanner. This used to be sqlglot's tokenizers: importing them cost `watchdog check` a
-fifth of its run (0.13-0.19 s) for this one question. tests/validation/test_sqltext_lexers.py
-holds the scanner to SQLite's and DuckDB's own lexers, and to sqlglot's PostgreSQL and MySQL
-tokenizers, on generated text.
+one `Lexicon` each and read by one scanner. This used to be sqlglot's tokenizers: importing them
+cost `watchdog check` a fifth of its run (0.13-0.19 s) for this one question.
+tests/validation/test_sqltext_lexers.py holds the scanner to SQLite's and DuckDB's own lexers, and
+to sqlglot's PostgreSQL and MySQL tokenizers, on generated text.
 
 The rule file does not say here which database a query is for, so it is read as each of them,
 and a `;` that any of them would take as the end of a statement refuses it. The databases keep
@@ -16,7 +16,6 @@ the last word: a PostgreSQL probe is sent through the extended protocol, and sql
 """
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 
@@ -24,7 +23,7 @@ class NotOneSelect(ValueError):
     """The text is not one SELECT (or WITH ... SELECT, VALUES) statement; the message says why."""
 
 
-class _Unclosed(Exception):
+class Unclosed(Exception):
     """A string, quoted name or comment runs to the end of the text: not SQL of this lexicon."""
 
 
@@ -53,10 +52,11 @@ class Lexicon:
 
 
 _PLAIN = Quote("'")
+_ESCAPED = Quote("'", backslash=True)  # PostgreSQL's E'...', MySQL's '...'
 POSTGRES = Lexicon("postgres", {"'": _PLAIN, '"': Quote('"')}, line_comment_ends="\n\r",
                    nested_comments=True, dollar_quotes=True, escape_strings=True)
 SQLITE = Lexicon("sqlite", {"'": _PLAIN, '"': Quote('"'), "`": Quote("`"), "[": Quote("]", doubled=False)})
-MYSQL = Lexicon("mysql", {"'": Quote("'", backslash=True), '"': Quote('"', backslash=True), "`": Quote("`")},
+MYSQL = Lexicon("mysql", {"'": _ESCAPED, '"': Quote('"', backslash=True), "`": Quote("`")},
                 hash_comments=True, dash_needs_space=True, executable_comments=True)
 #: DuckDB's parser descends from PostgreSQL's (libpg_query): read as PostgreSQL reads it, a query
 #: shows every `;` DuckDB would see (DuckDB also quotes names in backticks, which hides more).
@@ -75,13 +75,14 @@ def _is_word(ch: str) -> bool:
     return ch in _WORD or ch >= "\x80"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Reading:
     """What one lexicon saw of the code: its first token (a word in lower case, or a character;
-    None when there is no code) and whether a `;` ends a statement in it."""
+    None when there is no code) and whether a `;` ends a statement in it. Filled in as the
+    scanner goes, so what it saw before a quote that never closes is kept."""
 
-    first: str | None
-    semicolon: bool
+    first: str | None = None
+    semicolon: bool = False
 
 
 def _quoted(text: str, i: int, quote: Quote) -> int:
@@ -98,7 +99,7 @@ def _quoted(text: str, i: int, quote: Quote) -> int:
                 continue
             return i + 1
         i += 1
-    raise _Unclosed
+    raise Unclosed
 
 
 def _block_comment(text: str, i: int, nested: bool) -> int:
@@ -115,7 +116,7 @@ def _block_comment(text: str, i: int, nested: bool) -> int:
             i += 2
         else:
             i += 1
-    raise _Unclosed
+    raise Unclosed
 
 
 def _dollar_tag(text: str, i: int) -> str | None:
@@ -129,23 +130,21 @@ def _dollar_tag(text: str, i: int) -> str | None:
 
 
 def read(text: str, lexicon: Lexicon) -> Reading:
-    """`text` read by `lexicon`: its first token and whether a `;` stands in its code; _Unclosed
+    """`text` read by `lexicon`: its first token and whether a `;` stands in its code; Unclosed
     when a string, quoted name or comment is never closed and no `;` came before it (a database
     that reads statement by statement would have run the one before)."""
-    reading = Reading(None, False)
+    seen = Reading()
     try:
-        for reading in _scan(text, lexicon):
-            pass
-    except _Unclosed:
-        if not reading.semicolon:
+        _scan(text, lexicon, seen)
+    except Unclosed:
+        if not seen.semicolon:
             raise
-    return reading
+    return seen
 
 
-def _scan(text: str, lexicon: Lexicon) -> Iterator[Reading]:
-    """The reading so far, after each token."""
-    first: str | None = None
-    semicolon = executable = False
+def _scan(text: str, lexicon: Lexicon, seen: Reading) -> None:
+    """Fill `seen` token by token; Unclosed at a string, quoted name or comment never closed."""
+    executable = False
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
@@ -163,7 +162,7 @@ def _scan(text: str, lexicon: Lexicon) -> Iterator[Reading]:
             opener = 3 if text.startswith("/*!", i) else 4 if text.startswith("/*M!", i) else 0
             if lexicon.executable_comments and opener:
                 if text.find("*/", i + opener) < 0:
-                    raise _Unclosed
+                    raise Unclosed
                 i, executable = i + opener, True  # the comment's text is code, up to its `*/`
             else:
                 i = _block_comment(text, i + 2, lexicon.nested_comments)
@@ -174,7 +173,7 @@ def _scan(text: str, lexicon: Lexicon) -> Iterator[Reading]:
         elif ch == "$" and lexicon.dollar_quotes and (tag := _dollar_tag(text, i)) is not None:
             end = text.find(tag, i + len(tag))
             if end < 0:
-                raise _Unclosed
+                raise Unclosed
             i, token = end + len(tag), "$"
         elif ch.isdigit():  # a number, with what sticks to it (1e, 0x1f): never the start of a quote
             start = i
@@ -187,13 +186,12 @@ def _scan(text: str, lexicon: Lexicon) -> Iterator[Reading]:
                 i += 1
             token = text[start:i].lower()
             if lexicon.escape_strings and token == "e" and i < n and text[i] == "'":
-                i = _quoted(text, i + 1, Quote("'", backslash=True))
+                i = _quoted(text, i + 1, _ESCAPED)
         else:
-            semicolon = semicolon or ch == ";"
+            seen.semicolon = seen.semicolon or ch == ";"
             i, token = i + 1, ch
-        if first is None and token is not None:
-            first = token
-        yield Reading(first, semicolon)
+        if seen.first is None:
+            seen.first = token
 
 
 def one_select(text: str) -> str:
@@ -203,7 +201,7 @@ def one_select(text: str) -> str:
     for lexicon in LEXICONS:
         try:
             readings.append(read(body, lexicon))
-        except _Unclosed:  # not SQL as this database reads it: another may read it, the database decides
+        except Unclosed:  # not SQL as this database reads it: another may read it, the database decides
             continue
     if not readings:
         raise NotOneSelect("the query cannot be read as SQL: a string, quoted name or comment is not closed")
