@@ -8,8 +8,9 @@ import sqlite3
 import time
 import urllib.parse
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any, Protocol
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
 
 from watchdog.model.values import TableSource
 from watchdog.probing.clock import SkewMeter, Wall, host_wall
@@ -27,6 +28,19 @@ class ProbeFailure(Exception):
         self.kind = kind
 
 
+Rows = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement a unit wants run: `guarded` when its SQL is the user's (the session is reset after)."""
+
+    sql: str
+    params: dict[str, Any]
+    timeout: float
+    guarded: bool = True
+
+
 class Connection(Protocol):
     broken: bool
     skew: float  # the server's clock minus this host's (watchdog.probing.clock), 0.0 when they agree
@@ -41,6 +55,14 @@ class Connection(Protocol):
         and the connection is broken (from another thread)."""
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class Pipelining(Protocol):
+    """A connection that runs several statements in one round trip."""
+
+    def query_many(self, statements: Sequence[Statement]) -> list[Rows | ProbeFailure]:
+        """Each statement's rows or its failure, in order; each statement its own transaction."""
 
 
 def _one_line(exc: BaseException) -> str:
@@ -107,6 +129,12 @@ class PostgresConnection:
         self.broken = False
         self._recent: OrderedDict[str, None] = OrderedDict()  # our statements, least recently run first
         self._prepares = True
+        # libpq 14 and later; and the one private call query_many needs (tests/probing/test_pipeline.py
+        # fails if a psycopg release drops it, rather than every round quietly costing more)
+        self._pipelines = psycopg.Pipeline.is_supported() and hasattr(psycopg.Pipeline, "_enqueue_sync")
+        # Errors query() answers by preparing differently: in a pipeline, the statement runs again alone.
+        self._replanned = (psycopg.errors.FeatureNotSupported, psycopg.errors.InvalidSqlStatementName,
+                           psycopg.errors.DuplicatePreparedStatement)
 
     @property
     def skew(self) -> float:
@@ -136,19 +164,90 @@ class PostgresConnection:
                         except (psycopg.errors.InvalidSqlStatementName, psycopg.errors.DuplicatePreparedStatement):
                             # The server does not keep what this session prepared (a pooler such as
                             # PgBouncer in transaction mode between us): never prepare here again.
-                            self._prepares = False
-                    # stream() binds even without parameters: the extended protocol, one statement.
-                    return list(cursor.stream(sql, params, size=self._chunk))
+                            self._prepares = self._pipelines = False  # and a pooler may not pipeline
+                    if guarded or not (params or self._pipelines):
+                        # stream() binds even without parameters: the extended protocol, one statement.
+                        # libpq keeps its row mode for a pipeline that follows (psycopg 3.3 with libpq
+                        # 18: "unexpected result status TUPLES_CHUNK"); the reset after the user's SQL
+                        # is a plain query, which ends it.
+                        return list(cursor.stream(sql, params, size=self._chunk))
+                    if params:  # bound: the extended protocol
+                        return cursor.execute(sql, params, prepare=False).fetchall()
+                    with self._conn.pipeline():  # a pipeline binds even without parameters too
+                        cursor.execute(sql, params, prepare=False)
+                    return cursor.fetchall()
             finally:
                 if guarded and not self._conn.closed:
                     self._reset()
-        except psycopg.errors.QueryCanceled:
-            raise ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)", "timeout") from None
-        except psycopg.OperationalError as exc:
-            self.broken = self._conn.closed or self._conn.broken
-            raise ProbeFailure(f"database error: {_one_line(exc)}", "connection") from None
         except psycopg.Error as exc:
-            raise ProbeFailure(f"SQL error: {_one_line(exc)}") from None
+            raise self._failure(exc, timeout) from None
+
+    def _failure(self, exc: Exception, timeout: float) -> ProbeFailure:
+        """What a psycopg error means for the probe: its time limit, the session, or its SQL."""
+        if isinstance(exc, self._psycopg.errors.QueryCanceled):
+            return ProbeFailure(f"timeout: the probe ran longer than its statement_timeout ({timeout:g}s)", "timeout")
+        if isinstance(exc, self._psycopg.OperationalError):
+            self.broken = self._conn.closed or self._conn.broken
+            return ProbeFailure(f"database error: {_one_line(exc)}", "connection")
+        return ProbeFailure(f"SQL error: {_one_line(exc)}")
+
+    def query_many(self, statements: Sequence[Statement]) -> list[Rows | ProbeFailure]:
+        """Compiled statements at the session's time limit go out together in psycopg's pipeline
+        mode, a Sync after each: one round trip, and still one autocommit transaction per
+        statement (its locks held for its own run, an error its own). The others (the user's SQL,
+        which the session is reset after, or a rule's own statement_timeout) run one by one after.
+        A connection failure stands for every statement not answered yet."""
+        answers: list[Rows | ProbeFailure | None] = [None] * len(statements)
+        together = [i for i, s in enumerate(statements) if not s.guarded and _ms(s.timeout) == self._timeout_ms]
+        if len(together) > 1 and self._pipelines:
+            for i, answer in zip(together, self._pipelined([statements[i] for i in together])):
+                answers[i] = answer
+        out: list[Rows | ProbeFailure] = []
+        for statement, answer in zip(statements, answers):
+            if answer is None:
+                try:
+                    answer = self.query(statement.sql, statement.params, statement.timeout, statement.guarded)
+                except ProbeFailure as exc:
+                    answer = exc
+            if isinstance(answer, ProbeFailure) and answer.kind == "connection":
+                return out + [answer] * (len(statements) - len(out))
+            out.append(answer)
+        return out
+
+    def _pipelined(self, statements: Sequence[Statement]) -> list[Rows | ProbeFailure | None]:
+        """The statements' answers from one pipeline; None for one that failed where the pipeline
+        cannot tell with which error (psycopg raises the first of a round's errors only): the
+        caller runs it again alone. A statement prepared in the pipeline is prepared as by query()."""
+        psycopg, conn = self._psycopg, self._conn
+        cursors: list[Any] = []
+        errors: list[Exception] = []
+        try:
+            with conn.pipeline() as pipeline:
+                for statement in statements:
+                    cursor = conn.cursor()
+                    cursors.append(cursor)
+                    try:
+                        cursor.execute(statement.sql, statement.params, prepare=self._prepares and self._again(statement.sql))
+                    except psycopg.Error as exc:  # an earlier statement's error, read while sending this one
+                        errors.append(exc)
+                    finally:
+                        pipeline._enqueue_sync()  # each statement its own transaction (psycopg has no public call for this)
+        except psycopg.Error as exc:
+            errors.append(exc)
+        if conn.closed or conn.broken:
+            self.broken = True
+            lost = f"database error: {_one_line(errors[-1]) if errors else 'the connection was lost'}"
+            return [ProbeFailure(lost, "connection")] * len(statements)
+        failed = [i for i, cursor in enumerate(cursors) if cursor.pgresult is None]
+        answers: list[Rows | ProbeFailure | None] = [None] * len(statements)
+        for i, cursor in enumerate(cursors):
+            if i not in failed:
+                answers[i] = cursor.fetchall()
+            cursor.close()
+        told = [exc for exc in errors if not isinstance(exc, self._replanned)]
+        if len(failed) == 1 and len(told) == len(errors) == 1:
+            answers[failed[0]] = self._failure(told[0], statements[failed[0]].timeout)
+        return answers
 
     def _again(self, sql: str) -> bool:
         """Whether `sql` is among the statements this session ran lately (and note that it ran)."""
