@@ -96,9 +96,37 @@ def test_a_frozen_database_is_given_up_on_and_counts_as_down(cluster, write_rule
             for pid in pids:
                 os.kill(pid, signal.SIGCONT)
         [result] = outcome.results
-        assert result.status == "error" and "no answer from the database within 3s" in (result.error or "")
+        assert result.status == "error" and "no answer from the database within 2s" in (result.error or "")
         assert outcome.connected is False  # a target that does not answer is down, not a probe bug
-        assert waited < 10  # given up on at statement_timeout x (1 + statements) + grace, not left hanging
+        assert waited < 10  # given up on at the statement_timeout of what it was sent + grace, not left hanging
         assert evaluator.run(unit).results[0].status == "ok"  # answering again: a new session, a verdict
+    finally:
+        evaluator.close()
+
+
+def test_statements_sent_together_to_a_frozen_database_are_given_up_on_after_their_own_time(cluster, write_rules):
+    """Units evaluated together share round trips: a frozen server is given up on after the
+    statement_timeouts of one round trip plus the grace (here 3 x 1s + 1s), and every rule says so."""
+    extra = "".join(f"  - {{name: stuck{i}, check: stuck, table: jobs, where: {{status: s{i}}}, "  # other intervals:
+                    f"time_column: created_at, older_than: 5m, interval: {i + 2}m}}\n" for i in range(2))  # not one batch
+    plan = build_plan(write_rules(RULES.format(dsn=cluster) + extra), env={})
+    evaluator = Evaluator(plan.targets, hung_grace=1.0)
+    data = _data_directory(cluster)
+    try:
+        assert [r.status for r in evaluator.evaluate(plan.probes)] == ["ok"] * 3
+        pids = _server_pids(data)
+        for pid in pids:
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            began = time.monotonic()
+            results = evaluator.evaluate(plan.probes)
+            waited = time.monotonic() - began
+        finally:
+            for pid in pids:
+                os.kill(pid, signal.SIGCONT)
+        assert {r.status for r in results} == {"error"}
+        assert all("no answer from the database within 4s" in (r.error or "") for r in results)
+        assert waited < 12
+        assert [r.status for r in evaluator.evaluate(plan.probes)] == ["ok"] * 3
     finally:
         evaluator.close()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import datetime, timezone
 
 import psycopg
@@ -10,7 +11,7 @@ from freezegun import freeze_time
 
 from watchdog.compiler.batch import split
 from watchdog.plan import build_plan
-from watchdog.probing.connection import connect
+from watchdog.probing.connection import Pipelining, connect
 from watchdog.evaluation.evaluator import Evaluator, evaluate
 from watchdog.evaluation.units import Unit
 from watchdog.model.conditions import Compare, In, time_bound
@@ -48,6 +49,23 @@ class Counting:
 
     def close(self):
         self.conn.close()
+
+
+class CountingRounds(Counting):
+    """The same for a connection that sends statements together: `rounds` holds how many went in each."""
+
+    def __init__(self, conn):
+        super().__init__(conn)
+        self.rounds = []
+
+    def query_many(self, statements):
+        self.rounds.append(len(statements))
+        self.queries += [s.sql for s in statements]
+        return self.conn.query_many(statements)
+
+
+def counting(conn):
+    return CountingRounds(conn) if isinstance(conn, Pipelining) else Counting(conn)
 
 
 def load(dialect: str, dsn: str, rows) -> None:
@@ -88,8 +106,10 @@ def test_batched_results_equal_rule_by_rule(write_rules, target):
     dialect, dsn = target
     load(dialect, dsn, JOBS)
     plan = build_plan(write_rules(RULES.format(dsn=dsn)), env={})
-    conn = Counting(connect(dsn))
-    batched = evaluate(plan.probes, plan.targets, connector=lambda *_: conn)
+    conn = counting(connect(dsn))
+    # One connection: every unit's statements share its rounds (with two, each unit would have its own).
+    targets = {name: replace(target, pool_size=1) for name, target in plan.targets.items()}
+    batched = evaluate(plan.probes, targets, connector=lambda *_: conn)
     one_by_one = [run_probe(connect(dsn), p, plan.targets["main"], lambda: NOW) for p in plan.probes]
     strip = lambda r: (r.rule, r.status, r.violations, r.value, [s["id"] for s in r.samples])  # noqa: E731
     assert [strip(r) for r in batched] == [strip(r) for r in one_by_one]
@@ -102,6 +122,8 @@ def test_batched_results_equal_rule_by_rule(write_rules, target):
     ]
     # one scan of jobs, samples for the two violated rules, one probe of domains
     assert len(conn.queries) == 4
+    if dialect == "postgresql":  # the scan and the probe of domains in one round trip; the samples after
+        assert conn.rounds == [2]
 
 
 @freeze_time(NOW)
@@ -109,7 +131,7 @@ def test_a_healthy_table_costs_one_query(write_rules, target):
     dialect, dsn = target
     load(dialect, dsn, [(1, "sitemap", "done", "2026-02-04 17:00:00")])
     plan = build_plan(write_rules(RULES.format(dsn=dsn)), env={}, rules=["stuck_pending", "stuck_running", "bad_type", "recent_jobs"])
-    conn = Counting(connect(dsn))
+    conn = counting(connect(dsn))
     assert [r.status for r in evaluate(plan.probes, plan.targets, connector=lambda *_: conn)] == ["ok"] * 4
     assert len(conn.queries) == 1
 

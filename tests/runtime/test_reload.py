@@ -268,7 +268,7 @@ def test_the_scheduler_keeps_the_next_due_time_of_units_it_is_handed_again(
     first, second, third = plan_units(plan.probes)
     submitted: list[Unit] = []
     mono = Monotonic()  # never moves: a unit runs again only if update() makes it due
-    scheduler = Scheduler([first], submitted.append, lambda: None, tick_every=3600, monotonic=mono)
+    scheduler = Scheduler([first], submitted.extend, lambda: None, tick_every=3600, monotonic=mono)
     scheduler.start()
     try:
         eventually(lambda: submitted == [first], "the first unit, at start")

@@ -1,8 +1,10 @@
 """The evaluator every command uses: units run on per-target pools, at most `pool_size` at a time.
 
 - `evaluate(units)`: every unit once, in parallel across the targets' connections (`check`,
-  `check --wait`, `run --once`, `Watchdog.check()`, the demo).
-- `submit(unit, done)`: one unit in the background (`watchdog run`'s scheduler).
+  `check --wait`, the demo): a target's units in at most `pool_size` groups, each group on one
+  connection with its units' statements sent together (one round trip per round on PostgreSQL).
+- `submit(units, done)`: a group in the background (`watchdog run`'s scheduler, one unit at a
+  time as each falls due; `run --once` and `Watchdog.check()`, its groups()).
 - `explain(unit, ...)`: the plan of a unit's query through the same pool and connection settings.
 
 One treatment of a target that cannot be reached: its units' rules get the same error result
@@ -22,20 +24,22 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from dataclasses import dataclass, replace
+from typing import Any, TypeVar
 
 from watchdog.config.model import Target
 from watchdog.evaluation.deadlines import Deadlines
 from watchdog.evaluation.explain import LARGE_TABLE, Explanation, explain_item
-from watchdog.evaluation.execute import Clock, Results, error_result, run_unit, timeout_of, utc_now
+from watchdog.evaluation.execute import Clock, Results, error_result, run_units, timeout_of, utc_now
 from watchdog.evaluation.pool import Connector, Pool, TargetUnreachable
 from watchdog.compiler.probe import Probe
 from watchdog.evaluation.units import Unit, plan_units
 from watchdog.probing.clock import shifted
-from watchdog.probing.connection import Connection, ProbeFailure, connect
+from watchdog.probing.connection import Connection, ProbeFailure, Statement, connect
 from watchdog.probing.dsn import scrub
 from watchdog.results.model import Result
 
 log = logging.getLogger("watchdog.evaluation")
+T = TypeVar("T")
 
 #: Beyond statement_timeout, how long a database that sends nothing back is waited for.
 HUNG_GRACE = 5.0
@@ -61,13 +65,13 @@ class _Workers:
     """`size` daemon threads for one target: a probe stuck on a dead socket never holds the exit."""
 
     def __init__(self, name: str, size: int) -> None:
-        self._queue: queue.SimpleQueue[tuple[Callable[[], Outcome], Future[Outcome]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._loop, name=f"watchdog-{name}-{i}", daemon=True) for i in range(size)]
         for thread in self._threads:
             thread.start()
 
-    def submit(self, work: Callable[[], Outcome]) -> Future[Outcome]:
-        future: Future[Outcome] = Future()
+    def submit(self, work: Callable[[], T]) -> Future[T]:
+        future: Future[T] = Future()
         self._queue.put((work, future))
         return future
 
@@ -107,51 +111,73 @@ class Evaluator:
 
     # -- entry points -------------------------------------------------------------------------
     def evaluate(self, probes: Sequence[Probe], units: Sequence[Unit] | None = None) -> list[Result]:
-        """Every probe once, its units in parallel per target; results in the order of `probes`.
+        """Every probe once, its units in groups per target (groups()); results in the order of `probes`.
         `units`: plan_units(probes), when the caller keeps them from one evaluation to the next."""
         units = plan_units(probes) if units is None else units
-        # A target with one connection runs its units one after another anyway: the calling thread
-        # runs them itself (no hand-off to a worker per unit) while the workers take the others.
-        inline = [u for u in units if self.targets[u.target].pool_size == 1]
-        futures = [self.submit(unit) for unit in units if self.targets[unit.target].pool_size != 1]
-        outcomes = [self.run(unit) for unit in inline] + [future.result() for future in futures]
+        groups = self.groups(units)
+        # A target with one connection has one group: the calling thread runs it itself (no hand-off
+        # to a worker) while the workers take the others.
+        futures = [self.submit(group) for group in groups if self.targets[group[0].target].pool_size != 1]
+        outcomes = [o for group in groups if self.targets[group[0].target].pool_size == 1 for o in self.run_many(group)]
+        outcomes += [o for future in futures for o in future.result()]
         by_probe = {id(p): r for outcome in outcomes for p, r in zip(outcome.unit.probes, outcome.results)}
         return [by_probe[id(p)] for p in probes]
 
-    def submit(self, unit: Unit, done: Callable[[Outcome], None] | None = None) -> Future[Outcome]:
-        """Run `unit` on one of its target's workers; `done` is called there with its outcome.
-        A unit whose target a reload removed (it was due as the reload happened) is not run: its
-        outcome is an error, at once, in the calling thread."""
+    def groups(self, units: Sequence[Unit]) -> list[list[Unit]]:
+        """A target's units dealt to at most pool_size groups, each to run on one connection with
+        its statements sent together (run_many)."""
+        by_target: dict[str, list[Unit]] = {}
+        for unit in units:
+            by_target.setdefault(unit.target, []).append(unit)
+        groups: list[list[Unit]] = []
+        for target, found in by_target.items():
+            size = min(self.targets[target].pool_size if target in self.targets else 1, len(found))
+            groups += [found[i::size] for i in range(size)]
+        return groups
+
+    def submit(self, units: list[Unit], done: Callable[[Outcome], None] | None = None) -> Future[list[Outcome]]:
+        """run_many(units) on one of their target's workers; `done` is called there with each outcome
+        (`watchdog run`'s scheduler hands units over one by one as they fall due, `Watchdog.check()`
+        its groups()). Units whose target a reload removed (they were due as the reload happened) are not run:
+        their outcomes are errors, at once, in the calling thread."""
         try:
-            pool = self._pool(unit.target)  # bound now: work queued before a reload finishes on the pool it was queued for
-            workers = self._workers_for(unit.target)
+            pool = self._pool(units[0].target)  # bound now: work queued before a reload finishes on the pool it was queued for
+            workers = self._workers_for(units[0].target)
         except _Gone:
-            gone: Future[Outcome] = Future()
             now = self._clock()
-            gone.set_result(Outcome(unit, [error_result(p, f"target '{unit.target}' is no longer in the rule file", now)
-                                           for p in unit.probes], None))
-            if done is not None:
-                done(gone.result())
+            outcomes = [Outcome(unit, [error_result(p, f"target '{unit.target}' is no longer in the rule file", now)
+                                       for p in unit.probes], None) for unit in units]
+            for outcome in outcomes:
+                if done is not None:
+                    done(outcome)
+            gone: Future[list[Outcome]] = Future()
+            gone.set_result(outcomes)
             return gone
 
-        def work() -> Outcome:
-            outcome = self.run(unit, pool)
-            if done is not None:
-                done(outcome)
-            return outcome
+        def work() -> list[Outcome]:
+            outcomes = self.run_many(units, pool)
+            for outcome in outcomes:
+                if done is not None:
+                    done(outcome)
+            return outcomes
 
         return workers.submit(work)
 
     def run(self, unit: Unit, pool: Pool | None = None) -> Outcome:
-        """One unit now, in the calling thread, on a pooled connection (of `pool`, else its target's).
-        Never raises: the database's failures are error results, and so is a bug of ours (logged
-        with its traceback)."""
+        """One unit now, in the calling thread, on a pooled connection (of `pool`, else its target's)."""
+        return self.run_many([unit], pool)[0]
+
+    def run_many(self, units: Sequence[Unit], pool: Pool | None = None) -> list[Outcome]:
+        """Units of one target now, in the calling thread, on one pooled connection: their
+        statements go out together (run_units). Never raises: the database's failures are error
+        results, and so is a bug of ours (logged with its traceback)."""
         try:
-            return self._attempt(unit, self._pool(unit.target) if pool is None else pool, retry=True)
+            return self._attempt(units, self._pool(units[0].target) if pool is None else pool, retry=True)
         except Exception as exc:  # noqa: BLE001 - a bug here must show on the rules, never stop one silently
-            log.exception("internal error evaluating %s on %s", unit.name, unit.target)
+            log.exception("internal error evaluating %s on %s", "; ".join(u.name for u in units), units[0].target)
             now = self._clock()
-            return Outcome(unit, [error_result(p, f"internal error: {type(exc).__name__}", now) for p in unit.probes], None)
+            return [Outcome(unit, [error_result(p, f"internal error: {type(exc).__name__}", now) for p in unit.probes], None)
+                    for unit in units]
 
     def explain(self, unit: Unit, large: int = LARGE_TABLE) -> Explanation:
         """The plan of the query the unit runs, on one of its target's pooled connections, with the
@@ -222,45 +248,54 @@ class Evaluator:
                 self._workers[name] = _Workers(name, self.targets[name].pool_size)
             return self._workers[name]
 
-    def _attempt(self, unit: Unit, pool: Pool, retry: bool) -> Outcome:
+    def _attempt(self, units: Sequence[Unit], pool: Pool, retry: bool) -> list[Outcome]:
         try:
             with pool.connection() as conn:
                 fresh = pool.fresh(conn)
                 try:
-                    results = self._guarded(conn, unit, pool.target)
-                except ProbeFailure as exc:  # the session died under the unit
+                    results = self._guarded(conn, units, pool.target)
+                except ProbeFailure as exc:  # the session died under the units
                     if retry and not fresh and id(conn) not in self._hung:
                         conn.broken = True
                         raise _Retry() from None
-                    return self._unreachable(unit, str(exc), attempted=True)
+                    return [self._unreachable(unit, str(exc), attempted=True) for unit in units]
         except _Retry:
-            return self._attempt(unit, pool, retry=False)
+            return self._attempt(units, pool, retry=False)
         except TargetUnreachable as exc:
-            return self._unreachable(unit, str(exc), attempted=exc.attempted)
-        return Outcome(unit, [results[id(p)] for p in unit.probes], True)
+            return [self._unreachable(unit, str(exc), attempted=exc.attempted) for unit in units]
+        return [Outcome(unit, [found[id(p)] for p in unit.probes], True) for unit, found in zip(units, results)]
 
-    def _guarded(self, conn: Connection, unit: Unit, target: Target) -> Results:
-        """run_unit under a client-side deadline: past it the connection is aborted."""
-        limit = timeout_of(unit.probes, target) * max(1, len(unit.probes) + 1) + self._hung_grace
+    def _guarded(self, conn: Connection, units: Sequence[Unit], target: Target) -> list[Results]:
+        """run_units, each round trip under a client-side deadline: past it the connection is aborted."""
+        waited: list[float] = []
 
-        def give_up() -> None:
-            self._hung.add(id(conn))
-            log.error("target %s sent nothing back for %gs (statement_timeout is %gs): giving up on %s",
-                      unit.target, limit, timeout_of(unit.probes, target), unit.name)
-            conn.abort()
+        @contextmanager
+        def deadline(statements: Sequence[Statement]) -> Iterator[None]:
+            limit = sum(s.timeout for s in statements) + self._hung_grace  # what the server may take, and a grace
+            waited.append(limit)
+
+            def give_up() -> None:
+                self._hung.add(id(conn))
+                log.error("target %s sent nothing back for %gs (statement_timeout is %gs): giving up on %s",
+                          units[0].target, limit, max(s.timeout for s in statements), "; ".join(u.name for u in units))
+                conn.abort()
+            handle = self._deadlines.add(limit, give_up)
+            try:
+                yield
+            finally:
+                self._deadlines.clear(handle)
 
         with self._lock:
             self._running.add(conn)
-        handle = self._deadlines.add(limit, give_up)
         try:
-            return run_unit(conn, unit, target, self._clock_for(conn, unit.target), self._secrets, self._on_split)
+            return run_units(conn, units, target, self._clock_for(conn, units[0].target), self._secrets, self._on_split,
+                             deadline)
         except ProbeFailure as exc:
             if id(conn) in self._hung:
-                raise ProbeFailure(f"no answer from the database within {limit:g}s (it may be frozen or "
+                raise ProbeFailure(f"no answer from the database within {waited[-1]:g}s (it may be frozen or "
                                    f"unreachable); the connection was dropped", "connection") from None
             raise exc
         finally:
-            self._deadlines.clear(handle)
             with self._lock:
                 self._running.discard(conn)
 

@@ -1,26 +1,41 @@
-"""Running a unit on one connection: bind the cutoffs to now, run, judge; never raise for the database.
+"""Running units on one connection: bind the cutoffs to now, run, judge; never raise for the database.
 
 A batch returns every member's count in one scan; members found violated then fetch their sample
 rows (their count is known, so only the samples). A batch that fails with an SQL error is split
 by the caller; this round its members run one by one so each error lands on its own rule.
+
+A unit's work is written as steps (a generator): each statement it needs is yielded, and its rows
+(or its ProbeFailure, thrown in) come back. So the same steps run one statement at a time
+(`run_unit`) or side by side with other units' (`run_units`): there, the statements the units
+want next go to the connection together, and a connection that can pipeline (PostgreSQL) sends
+them in one round trip, each still its own autocommit transaction.
 """
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
+from typing import Any
 
 from watchdog.compiler.batch import Batch
 from watchdog.compiler.probe import Probe, bind_params
 from watchdog.config.model import Target
 from watchdog.evaluation.units import Unit
-from watchdog.probing.connection import Connection, ProbeFailure
+from watchdog.probing.connection import Connection, Pipelining, ProbeFailure, Rows, Statement
 from watchdog.probing.dsn import scrub
 from watchdog.results.judge import ShapeError, Verdict, judge, judge_count
 from watchdog.results.model import Result
 
 Clock = Callable[[], datetime]
 Results = dict[int, Result]
+Steps = Generator[Statement, Rows, Any]  # yields the statements it needs, is sent their rows
+#: Around each round trip: what the caller does while statements are out (the evaluator's client-side deadline).
+Guard = Callable[[Sequence[Statement]], AbstractContextManager[None]]
+
+#: At most this many statements go out together: a database that answers nothing is given up on
+#: after the statement_timeouts of one round trip (plus a grace), so a round stays short.
+ROUND_MAX = 8
 
 
 def utc_now() -> datetime:
@@ -48,6 +63,13 @@ def timeout_of(probes: Iterable[Probe], target: Target) -> float:
 
 def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = (),
               held: set[int] | None = None) -> Result:
+    """One evaluation of one rule (probe_steps)."""
+    result: Result = _rounds(conn, [probe_steps(probe, target, clock, secrets, held)])[0]
+    return result
+
+
+def probe_steps(probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = (),
+                held: set[int] | None = None) -> Steps:
     """One evaluation of one rule. A connection failure is raised (the caller treats the target);
     anything else wrong with the probe is its error result. `held`: the probes found holding last
     time. A row-level rule that held runs its count alone (and its samples only if needed); one
@@ -57,33 +79,37 @@ def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secr
     the grouped kinds)."""
     now = clock()
     if probe.count_sql is not None and held is not None and id(probe) in held:
-        result = _counted(conn, probe, target, now, secrets)
+        result = yield from _counted(probe, target, now, secrets)
     else:
-        result = _whole(conn, probe, target, now, secrets)
+        result = yield from _whole(probe, target, now, secrets)
     if held is not None:
         (held.add if result.status == "ok" else held.discard)(id(probe))
     return result
 
 
-def _counted(conn: Connection, probe: Probe, target: Target, now: datetime, secrets: Iterable[str]) -> Result:
+def _statement(probe: Probe, sql: str | None, target: Target, now: datetime) -> Statement:
+    return Statement(sql or "", probe.bind(now), timeout_of((probe,), target), probe.guarded)
+
+
+def _counted(probe: Probe, target: Target, now: datetime, secrets: Iterable[str]) -> Steps:
     """The count alone; the sample rows only when there is something to show."""
     started = time.perf_counter()
     try:
-        [row] = conn.query(probe.count_sql or "", probe.bind(now), timeout_of((probe,), target), probe.guarded)
+        [row] = yield _statement(probe, probe.count_sql, target, now)
     except ProbeFailure as exc:
         if exc.kind == "connection":
             raise
         return error_result(probe, scrub(str(exc), secrets), now, time.perf_counter() - started)
     verdict = judge_count(probe, int(row["wd_count"] or 0))
     if verdict.violated and probe.samples_sql:
-        return _with_samples(conn, probe, verdict, target, now, time.perf_counter() - started, secrets)
+        return (yield from _with_samples(probe, verdict, target, now, time.perf_counter() - started, secrets))
     return verdict_result(probe, verdict, now, time.perf_counter() - started)
 
 
-def _whole(conn: Connection, probe: Probe, target: Target, now: datetime, secrets: Iterable[str]) -> Result:
+def _whole(probe: Probe, target: Target, now: datetime, secrets: Iterable[str]) -> Steps:
     started = time.perf_counter()
     try:
-        verdict = judge(probe, conn.query(probe.sql, probe.bind(now), timeout_of((probe,), target), probe.guarded), now)
+        verdict = judge(probe, (yield _statement(probe, probe.sql, target, now)), now)
     except ProbeFailure as exc:
         if exc.kind == "connection":
             raise
@@ -93,29 +119,29 @@ def _whole(conn: Connection, probe: Probe, target: Target, now: datetime, secret
     return verdict_result(probe, verdict, now, time.perf_counter() - started)
 
 
-def run_batch(conn: Connection, batch: Batch, target: Target, clock: Clock, secrets: Iterable[str] = ()) -> Results:
+def _batch(batch: Batch, target: Target, clock: Clock, secrets: Iterable[str] = ()) -> Steps:
     """Counts for all members in one scan, then samples for the violated ones. Raises the batch
     query's ProbeFailure (the caller decides: a connection problem, or split the batch)."""
     now = clock()
     started = time.perf_counter()
-    row = conn.query(batch.sql, bind_params(batch.params, batch.dialect, now), timeout_of(batch.members, target),
-                     any(p.guarded for p in batch.members))[0]
+    row = (yield Statement(batch.sql, bind_params(batch.params, batch.dialect, now), timeout_of(batch.members, target),
+                           any(p.guarded for p in batch.members)))[0]
     elapsed = time.perf_counter() - started
     results: Results = {}
     for probe, column in zip(batch.members, batch.columns):
         verdict = judge_count(probe, int(row[column] or 0))
         if verdict.violated and probe.samples_sql:
-            results[id(probe)] = _with_samples(conn, probe, verdict, target, now, elapsed, secrets)
+            results[id(probe)] = yield from _with_samples(probe, verdict, target, now, elapsed, secrets)
         else:
             results[id(probe)] = verdict_result(probe, verdict, now, elapsed)
     return results
 
 
-def _with_samples(conn: Connection, probe: Probe, verdict: Verdict, target: Target, now: datetime,
-                  elapsed: float, secrets: Iterable[str]) -> Result:
+def _with_samples(probe: Probe, verdict: Verdict, target: Target, now: datetime, elapsed: float,
+                  secrets: Iterable[str]) -> Steps:
     started = time.perf_counter()
     try:
-        rows = conn.query(probe.samples_sql or "", probe.bind(now), timeout_of((probe,), target), probe.guarded)
+        rows = yield _statement(probe, probe.samples_sql, target, now)
     except ProbeFailure as exc:
         if exc.kind == "connection":
             raise
@@ -126,22 +152,87 @@ def _with_samples(conn: Connection, probe: Probe, verdict: Verdict, target: Targ
 
 def run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secrets: Iterable[str] = (),
              on_split: Callable[[Unit, str], None] | None = None) -> Results:
-    """The results of a unit's probes, keyed by id(probe); a batch failing with an SQL error is
-    split (reported through `on_split`) and its members run one by one. A rule with
-    `min_population` that sees fewer rows gets an error instead of its verdict."""
-    results = _run_unit(conn, unit, target, clock, secrets, on_split)
-    for probe in unit.probes:
-        if probe.population_sql and results[id(probe)].status != "error":
-            results[id(probe)] = _vacuity(conn, probe, results[id(probe)], target, clock, secrets)
+    """The results of a unit's probes, keyed by id(probe) (unit_steps)."""
+    return run_units(conn, [unit], target, clock, secrets, on_split)[0]
+
+
+def run_units(conn: Connection, units: Sequence[Unit], target: Target, clock: Clock, secrets: Iterable[str] = (),
+              on_split: Callable[[Unit, str], None] | None = None, guard: Guard | None = None) -> list[Results]:
+    """The results of several units on one connection (unit_steps, in rounds). A connection
+    failure is raised: the caller treats the target."""
+    steps = [unit_steps(unit, target, clock, secrets, on_split) for unit in units]
+    results: list[Results] = _rounds(conn, steps, guard)
     return results
 
 
-def _vacuity(conn: Connection, probe: Probe, result: Result, target: Target, clock: Clock,
-             secrets: Iterable[str]) -> Result:
+def _rounds(conn: Connection, steps: Sequence[Steps], guard: Guard | None = None) -> list[Any]:
+    """Run every `steps` to its end, in rounds: each round hands the connection the statements
+    the unfinished ones want next, ROUND_MAX at a time (Pipelining.query_many: one round trip on
+    PostgreSQL), each batch under `guard`, then gives each its answer. Their values, in order."""
+    done: dict[int, Any] = {}
+    wanted: dict[int, Statement] = {}
+
+    def advance(i: int, answer: Rows | ProbeFailure | None) -> None:
+        try:
+            if answer is None:
+                wanted[i] = next(steps[i])
+            elif isinstance(answer, ProbeFailure):
+                wanted[i] = steps[i].throw(answer)
+            else:
+                wanted[i] = steps[i].send(answer)
+        except StopIteration as finished:
+            done[i] = finished.value
+
+    for i in range(len(steps)):
+        advance(i, None)
+    while wanted:
+        asked, wanted = list(wanted.items()), {}
+        for start in range(0, len(asked), ROUND_MAX):
+            chunk = asked[start:start + ROUND_MAX]
+            statements = [statement for _, statement in chunk]
+            with guard(statements) if guard is not None else nullcontext():
+                answers = _answers(conn, statements)
+            for (i, _), answer in zip(chunk, answers):
+                advance(i, answer)
+    return [done[i] for i in range(len(steps))]
+
+
+def _answers(conn: Connection, statements: list[Statement]) -> list[Rows | ProbeFailure]:
+    """Each statement's rows, or its failure; a connection failure is raised."""
+    if len(statements) > 1 and isinstance(conn, Pipelining):
+        answers = conn.query_many(statements)
+    else:
+        answers = [_answer(conn, statement) for statement in statements]
+    for answer in answers:
+        if isinstance(answer, ProbeFailure) and answer.kind == "connection":
+            raise answer
+    return answers
+
+
+def _answer(conn: Connection, statement: Statement) -> Rows | ProbeFailure:
+    try:
+        return conn.query(statement.sql, statement.params, statement.timeout, statement.guarded)
+    except ProbeFailure as exc:
+        return exc
+
+
+def unit_steps(unit: Unit, target: Target, clock: Clock, secrets: Iterable[str] = (),
+               on_split: Callable[[Unit, str], None] | None = None) -> Steps:
+    """A unit's evaluation: its probes' results keyed by id(probe). A batch failing with an SQL
+    error is split (reported through `on_split`) and its members run one by one. A rule with
+    `min_population` that sees fewer rows gets an error instead of its verdict."""
+    results = yield from _unit(unit, target, clock, secrets, on_split)
+    for probe in unit.probes:
+        if probe.population_sql and results[id(probe)].status != "error":
+            results[id(probe)] = yield from _vacuity(probe, results[id(probe)], target, clock, secrets)
+    return results
+
+
+def _vacuity(probe: Probe, result: Result, target: Target, clock: Clock, secrets: Iterable[str]) -> Steps:
     """The verdict, or an error when the rule judged fewer rows than its min_population."""
     now = clock()
     try:
-        rows = conn.query(probe.population_sql or "", probe.bind(now), timeout_of((probe,), target), probe.guarded)
+        rows = yield _statement(probe, probe.population_sql, target, now)
     except ProbeFailure as exc:
         if exc.kind == "connection":
             raise
@@ -154,12 +245,12 @@ def _vacuity(conn: Connection, probe: Probe, result: Result, target: Target, clo
                                f"row-level security, a wrong table or filter?)", now, result.duration_seconds)
 
 
-def _run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secrets: Iterable[str],
-              on_split: Callable[[Unit, str], None] | None) -> Results:
+def _unit(unit: Unit, target: Target, clock: Clock, secrets: Iterable[str],
+          on_split: Callable[[Unit, str], None] | None) -> Steps:
     batch = unit.batch
     if batch is not None:
         try:
-            return run_batch(conn, batch, target, clock, secrets)
+            return (yield from _batch(batch, target, clock, secrets))
         except ProbeFailure as exc:
             if exc.kind != "sql":
                 if exc.kind == "connection":
@@ -168,4 +259,7 @@ def _run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secret
             unit.split = True
             if on_split is not None:
                 on_split(unit, scrub(str(exc), secrets))
-    return {id(p): run_probe(conn, p, target, clock, secrets, unit.held) for p in unit.probes}
+    results: Results = {}
+    for probe in unit.probes:
+        results[id(probe)] = yield from probe_steps(probe, target, clock, secrets, unit.held)
+    return results

@@ -1,7 +1,8 @@
 """When each unit of work runs (`watchdog.evaluation.units`): on its own interval at a stable offset.
 
 Every unit runs once at start (the target's pool bounds
-how many at a time), so /metrics is complete soon; after that each runs in its own slot, offset
+how many at a time; units due at the same moment are handed over together, so the evaluator can
+send their statements together), so /metrics is complete soon; after that each runs in its own slot, offset
 within its interval by a hash of its name, so a thousand rules spread over the minute instead of
 hitting the database together, and a rule keeps its slot across restarts (Prometheus spreads
 scrapes the same way). A unit still running when it falls due again is skipped, never run twice.
@@ -21,9 +22,10 @@ from watchdog.evaluation.units import Unit
 
 
 class Scheduler:
-    """One thread that hands due units to `submit` and calls `tick` every `tick_every` seconds."""
+    """One thread that hands due units to `submit` (those due at once in one list) and calls `tick`
+    every `tick_every` seconds."""
 
-    def __init__(self, units: Iterable[Unit], submit: Callable[[Unit], None], tick: Callable[[], None],
+    def __init__(self, units: Iterable[Unit], submit: Callable[[list[Unit]], None], tick: Callable[[], None],
                  tick_every: float = 5.0, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._units = list(units)
         self._submit = submit
@@ -73,10 +75,14 @@ class Scheduler:
                 if self._changed:
                     self._changed = False
                     queue = _requeue(queue, self._units, now, order)
+            due: list[Unit] = []
             while queue and queue[0][0] <= now:
                 _, _, unit = heapq.heappop(queue)
-                self._submit(unit)
+                due.append(unit)
+            for unit in due:
                 heapq.heappush(queue, (next_slot(start + unit.offset(), unit.interval, now), next(order), unit))
+            if due:
+                self._submit(due)
             if now >= next_tick:
                 self._tick()
                 next_tick = now + self._tick_every

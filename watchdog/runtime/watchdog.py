@@ -97,7 +97,7 @@ class Watchdog:
         self._reloading = threading.Lock()  # one reload at a time
         self._evaluator = Evaluator(plan.targets, connector=connector, clock=clock, secrets=plan.secrets,
                                     on_split=self._split)
-        self._inflight: set[Future[Outcome]] = set()
+        self._inflight: set[Future[list[Outcome]]] = set()
         self._scheduler = Scheduler(self._units, self._submit, self._tick, tick_every)
         self._server = None if listen is None else MetricsServer(
             listen, Exposition(self.registry, self.ledger.changed), self._healthy, self._ready, Site(self))
@@ -181,11 +181,11 @@ class Watchdog:
         self._begin()
         with self._lock:  # the units and probes of one plan, whatever a reload does meanwhile
             units, probes = self._units, self.plan.probes
-        submitted = []
         for unit in units:
             unit.busy.acquire()
-            submitted.append(self._evaluator.submit(unit, self._finished))
-        by_probe = {id(p): r for future in submitted for p, r in zip(future.result().unit.probes, future.result().results)}
+        submitted = [self._evaluator.submit(group, self._finished) for group in self._evaluator.groups(units)]
+        by_probe = {id(p): r for future in submitted for outcome in future.result()
+                    for p, r in zip(outcome.unit.probes, outcome.results)}
         self._tick()
         return [by_probe[id(p)] for p in probes]
 
@@ -371,19 +371,24 @@ class Watchdog:
                 self._apply(self._book.retire(self._clock()))
             self._persist()
 
-    def _submit(self, unit: Unit) -> None:
-        if not unit.busy.acquire(blocking=False):
+    def _submit(self, units: list[Unit]) -> None:
+        """Units that fell due together, in the evaluator's groups; one still running is skipped."""
+        ready = []
+        for unit in units:
+            if unit.busy.acquire(blocking=False):
+                ready.append(unit)
+                continue
             for probe in unit.probes:
                 self.ledger.skipped(probe.rule.name, probe.rule.target)
             log.warning("%s on %s: still running when due again, this evaluation is skipped (raise its interval "
                         "or statement_timeout is too long)", unit.name, unit.target)
-            return
-        future = self._evaluator.submit(unit, self._finished)
-        with self._lock:
-            self._inflight.add(future)
-        future.add_done_callback(self._done)
+        for group in self._evaluator.groups(ready):
+            future = self._evaluator.submit(group, self._finished)
+            with self._lock:
+                self._inflight.add(future)
+            future.add_done_callback(self._done)
 
-    def _done(self, future: Future[Outcome]) -> None:
+    def _done(self, future: Future[list[Outcome]]) -> None:
         with self._lock:
             self._inflight.discard(future)
 
