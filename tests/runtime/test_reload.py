@@ -41,7 +41,9 @@ class Clocks:
     """The wall clock and the monotonic clock of one Watchdog, moved together by the test."""
 
     def __init__(self) -> None:
-        self.wall = datetime(2026, 11, 29, 3, 0, tzinfo=timezone.utc)
+        # From the real time: the rows are written with SQLite's datetime('now'). A fixed date made
+        # "pending for 2 hours" younger than 5 minutes on the wall once the real day moved past it.
+        self.wall = datetime.now(timezone.utc).replace(microsecond=0)
         self.mono = Monotonic()
 
     def clock(self) -> datetime:

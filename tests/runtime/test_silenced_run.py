@@ -56,9 +56,14 @@ def clocks() -> Clocks:
     return Clocks(START + timedelta(minutes=5))
 
 
+def pending_for_2h(clocks: Clocks) -> str:
+    """A job pending for 2 hours on the test's clock (not the machine's: the silence is on a fixed day)."""
+    return f"INSERT INTO jobs (status, created_at) VALUES ('pending', '{clocks.now - timedelta(hours=2):%Y-%m-%d %H:%M:%S}')"
+
+
 @pytest.fixture
 def silenced(make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, clocks: Clocks) -> Watchdog:
-    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    sql(jobs_db, pending_for_2h(clocks))
     return make_watchdog(SILENCED.format(db=jobs_db, hook=f"{receiver.url}/hook"), clock=clocks.wall, monotonic=clocks.mono)
 
 
@@ -115,7 +120,7 @@ def test_an_incident_that_resolves_inside_the_silence_sends_nothing_at_all(
 
 def test_the_end_of_a_silence_is_found_by_the_tick_without_an_evaluation(
         make_watchdog: Callable[..., Watchdog], jobs_db: Path, receiver: Receiver, clocks: Clocks) -> None:
-    sql(jobs_db, "INSERT INTO jobs (status, created_at) VALUES ('pending', datetime('now', '-2 hours'))")
+    sql(jobs_db, pending_for_2h(clocks))
     watchdog = make_watchdog(SILENCED.format(db=jobs_db, hook=f"{receiver.url}/hook"), clock=clocks.wall,
                              monotonic=clocks.mono, tick_every=0.05, listen="127.0.0.1:0")
     watchdog.start()  # evaluates the rule once now, then not for an hour
