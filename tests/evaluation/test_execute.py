@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from watchdog.evaluation.execute import run_unit
+from watchdog.evaluation.execute import run_units
 from watchdog.evaluation.units import Unit
 from watchdog.plan import build_plan
 from watchdog.probing.connection import SqliteConnection
@@ -44,7 +44,7 @@ def test_a_holding_rule_runs_its_count_alone_and_a_violated_one_a_single_stateme
 
     def evaluate() -> tuple[str, int, list[str]]:
         conn.statements.clear()
-        [result] = run_unit(conn, unit, target, lambda: NOW).values()  # type: ignore[arg-type]
+        [result] = run_units(conn, [unit], target, lambda: NOW)[0].values()  # type: ignore[arg-type]
         return result.status, result.violations, list(conn.statements)
 
     assert evaluate() == ("ok", 0, [probe.sql])  # nothing known yet: count and samples in one statement

@@ -69,12 +69,12 @@ def _evaluator(path: Path) -> tuple[Evaluator, Unit]:
 def test_a_restart_is_a_reconnect_not_an_error_for_every_rule(cluster, write_rules):
     evaluator, unit = _evaluator(write_rules(RULES.format(dsn=cluster)))
     try:
-        assert evaluator.run(unit).results[0].status == "ok"  # its connection is now pooled
+        assert evaluator.run_many([unit])[0].results[0].status == "ok"  # its connection is now pooled
         data = _data_directory(cluster)
         subprocess.run([*_as_postgres(), shutil.which("pg_ctl") or "pg_ctl", "-D", str(data), "-l", str(data.parent / "server.log"),
                         "-m", "fast", "-w", "restart"],  # -l: the server must not hold our pipes open
                        check=True, capture_output=True)
-        outcome = evaluator.run(unit)  # the pooled session died with the server: replaced, tried once more
+        outcome = evaluator.run_many([unit])[0]  # the pooled session died with the server: replaced, tried once more
         assert [r.status for r in outcome.results] == ["ok"] and outcome.connected is True
     finally:
         evaluator.close()
@@ -84,13 +84,13 @@ def test_a_frozen_database_is_given_up_on_and_counts_as_down(cluster, write_rule
     evaluator, unit = _evaluator(write_rules(RULES.format(dsn=cluster)))
     data = _data_directory(cluster)
     try:
-        assert evaluator.run(unit).results[0].status == "ok"
+        assert evaluator.run_many([unit])[0].results[0].status == "ok"
         pids = _server_pids(data)
         for pid in pids:
             os.kill(pid, signal.SIGSTOP)
         try:
             began = time.monotonic()
-            outcome = evaluator.run(unit)  # statement_timeout 1s is never enforced by a stopped server
+            outcome = evaluator.run_many([unit])[0]  # statement_timeout 1s is never enforced by a stopped server
             waited = time.monotonic() - began
         finally:
             for pid in pids:
@@ -99,7 +99,7 @@ def test_a_frozen_database_is_given_up_on_and_counts_as_down(cluster, write_rule
         assert result.status == "error" and "no answer from the database within 2s" in (result.error or "")
         assert outcome.connected is False  # a target that does not answer is down, not a probe bug
         assert waited < 10  # given up on at the statement_timeout of what it was sent + grace, not left hanging
-        assert evaluator.run(unit).results[0].status == "ok"  # answering again: a new session, a verdict
+        assert evaluator.run_many([unit])[0].results[0].status == "ok"  # answering again: a new session, a verdict
     finally:
         evaluator.close()
 

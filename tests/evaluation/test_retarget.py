@@ -69,7 +69,7 @@ def test_a_changed_target_gets_a_new_pool_after_the_probe_under_way_and_the_othe
 
         recording.hold.set()
         [on_main, _] = plan.probes
-        under_way = evaluator.submit([Unit(on_main)])
+        [under_way] = evaluator.submit([Unit(on_main)])
         assert recording.holding.wait(10)
         changed = build_plan(write_rules(RULES.format(main=tmp_path / "moved.db", other=tmp_path / "other.db")))
         assert evaluator.retarget(changed.targets) == ["main"]
@@ -93,7 +93,8 @@ def test_a_unit_due_as_its_target_is_removed_is_not_run_and_says_so(write_rules:
     try:
         evaluator.retarget({"main": plan.targets["main"]})
         seen: list[Outcome] = []
-        [outcome] = evaluator.submit([Unit(plan.probes[1])], seen.append).result(0)
+        [gone] = evaluator.submit([Unit(plan.probes[1])], seen.append)
+        [outcome] = gone.result(0)
         assert seen == [outcome] and outcome.connected is None
         assert [(r.rule, r.status, r.error) for r in outcome.results] == [
             ("on_other", "error", "target 'other' is no longer in the rule file")]

@@ -1,6 +1,6 @@
-"""An evaluation sends each connection's statements together: the units of a target are dealt to at most
-pool_size groups, and a group's statements go out in rounds, one round trip each on PostgreSQL. Every
-rule still gets its own answer or error."""
+"""An evaluation sends each connection's statements together: a target's units are drained by at most
+pool_size connections in chunks, and a chunk's statements go out in rounds, one round trip each on
+PostgreSQL. Every rule still gets its own answer or error."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,8 +12,8 @@ import psycopg
 import pytest
 
 from watchdog.evaluation.evaluator import Evaluator
-from watchdog.evaluation.execute import run_probe, utc_now
-from watchdog.evaluation.units import plan_units
+from watchdog.evaluation.execute import run_units, utc_now
+from watchdog.evaluation.units import Unit, plan_units
 from watchdog.plan import build_plan
 from watchdog.probing.connection import PostgresConnection, connect
 
@@ -75,7 +75,7 @@ def test_a_connections_units_share_round_trips_and_keep_their_own_answers(write_
         results = evaluator.evaluate(plan.probes)
     finally:
         evaluator.close()
-    alone = [run_probe(connect(database), p, plan.targets["main"], utc_now) for p in plan.probes]
+    alone = [run_units(connect(database), [Unit(p)], plan.targets["main"], utc_now)[0][id(p)] for p in plan.probes]
     view = lambda r: (r.rule, r.status, r.violations, r.error)  # noqa: E731
     assert [view(r) for r in results] == [view(r) for r in alone]
     assert [view(r) for r in results] == [
@@ -98,8 +98,6 @@ def test_a_target_is_never_given_more_than_pool_size_sessions(write_rules, datab
     evaluator = Evaluator(plan.targets, connector=connector)
     try:
         units = plan_units(plan.probes)
-        groups = evaluator.groups(units)
-        assert len(groups) == 2 and sorted(len(g) for g in groups) == [3, 3]
         assert [r.status for r in evaluator.evaluate(plan.probes, units)].count("error") == 1
         assert [r.status for r in evaluator.evaluate(plan.probes, units)].count("error") == 1
     finally:

@@ -15,7 +15,7 @@ from watchdog.probing.connection import Pipelining, connect
 from watchdog.evaluation.evaluator import Evaluator, evaluate
 from watchdog.evaluation.units import Unit
 from watchdog.model.conditions import Compare, In, time_bound
-from watchdog.evaluation.execute import run_probe
+from watchdog.evaluation.execute import run_units
 
 NOW = datetime(2026, 2, 4, 17, 5, tzinfo=timezone.utc)
 RULES = """
@@ -110,7 +110,7 @@ def test_batched_results_equal_rule_by_rule(write_rules, target):
     # One connection: every unit's statements share its rounds (with two, each unit would have its own).
     targets = {name: replace(target, pool_size=1) for name, target in plan.targets.items()}
     batched = evaluate(plan.probes, targets, connector=lambda *_: conn)
-    one_by_one = [run_probe(connect(dsn), p, plan.targets["main"], lambda: NOW) for p in plan.probes]
+    one_by_one = [run_units(connect(dsn), [Unit(p)], plan.targets["main"], lambda: NOW)[0][id(p)] for p in plan.probes]
     strip = lambda r: (r.rule, r.status, r.violations, r.value, [s["id"] for s in r.samples])  # noqa: E731
     assert [strip(r) for r in batched] == [strip(r) for r in one_by_one]
     assert [strip(r) for r in batched] == [
@@ -171,7 +171,8 @@ def test_rules_sharing_conditions_scan_one_range_and_count_exactly_their_rows(wr
     dialect, dsn = target
     load(dialect, dsn, AROUND)
     plan = build_plan(write_rules(RANGES.format(dsn=dsn)), env={})
-    one_by_one = {p.rule.name: run_probe(connect(dsn), p, plan.targets["main"], lambda: NOW) for p in plan.probes}
+    one_by_one = {p.rule.name: run_units(connect(dsn), [Unit(p)], plan.targets["main"], lambda: NOW)[0][id(p)]
+                  for p in plan.probes}
     assert {name: r.violations for name, r in one_by_one.items()} == {
         "pending_5m": 2, "pending_2h": 1, "sitemaps_1h": 0, "sitemaps_6h": 1, "beat_10m": 3, "beat_1h": 2}
     # ages narrowed by a shared status; windows; stale heartbeats "or none at all"

@@ -1,10 +1,11 @@
 """The evaluator every command uses: units run on per-target pools, at most `pool_size` at a time.
 
 - `evaluate(units)`: every unit once, in parallel across the targets' connections (`check`,
-  `check --wait`, the demo): a target's units in at most `pool_size` groups, each group on one
-  connection with its units' statements sent together (one round trip per round on PostgreSQL).
-- `submit(units, done)`: a group in the background (`watchdog run`'s scheduler, one unit at a
-  time as each falls due; `run --once` and `Watchdog.check()`, its groups()).
+  `check --wait`, the demo): a target's units drained by at most `pool_size` connections in
+  chunks (`Chunks`), each chunk's statements sent together (one round trip per round on
+  PostgreSQL).
+- `submit(units, done)`: the same in the background (`watchdog run`'s scheduler, with the units
+  that fall due together; `run --once` and `Watchdog.check()`, with all).
 - `explain(unit, ...)`: the plan of a unit's query through the same pool and connection settings.
 
 One treatment of a target that cannot be reached: its units' rules get the same error result
@@ -27,6 +28,7 @@ from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from watchdog.config.model import Target
+from watchdog.evaluation.chunks import Chunks
 from watchdog.evaluation.deadlines import Deadlines
 from watchdog.evaluation.explain import LARGE_TABLE, Explanation, explain_item
 from watchdog.evaluation.execute import Clock, Results, error_result, run_units, timeout_of, utc_now
@@ -111,61 +113,58 @@ class Evaluator:
 
     # -- entry points -------------------------------------------------------------------------
     def evaluate(self, probes: Sequence[Probe], units: Sequence[Unit] | None = None) -> list[Result]:
-        """Every probe once, its units in groups per target (groups()); results in the order of `probes`.
-        `units`: plan_units(probes), when the caller keeps them from one evaluation to the next."""
+        """Every probe once, each target's units drained by at most pool_size connections in
+        parallel (Chunks); results in the order of `probes`. `units`: plan_units(probes), when the
+        caller keeps them from one evaluation to the next."""
         units = plan_units(probes) if units is None else units
-        groups = self.groups(units)
-        # A target with one connection has one group: the calling thread runs it itself (no hand-off
-        # to a worker) while the workers take the others.
-        futures = [self.submit(group) for group in groups if self.targets[group[0].target].pool_size != 1]
-        outcomes = [o for group in groups if self.targets[group[0].target].pool_size == 1 for o in self.run_many(group)]
-        outcomes += [o for future in futures for o in future.result()]
-        by_probe = {id(p): r for outcome in outcomes for p, r in zip(outcome.unit.probes, outcome.results)}
+        by_target = _by_target(units)
+        # A target with one connection is drained by the calling thread itself (no hand-off to a
+        # worker), after the workers were given the others.
+        order = sorted(by_target, key=lambda target: self.targets[target].pool_size == 1)
+        futures = [f for target in order for f in self._spawn(target, by_target[target], None,
+                                                              here=self.targets[target].pool_size == 1)]
+        by_probe = {id(p): r for future in futures for outcome in future.result()
+                    for p, r in zip(outcome.unit.probes, outcome.results)}
         return [by_probe[id(p)] for p in probes]
 
-    def groups(self, units: Sequence[Unit]) -> list[list[Unit]]:
-        """A target's units dealt to at most pool_size groups, each to run on one connection with
-        its statements sent together (run_many)."""
-        by_target: dict[str, list[Unit]] = {}
-        for unit in units:
-            by_target.setdefault(unit.target, []).append(unit)
-        groups: list[list[Unit]] = []
-        for target, found in by_target.items():
-            size = min(self.targets[target].pool_size if target in self.targets else 1, len(found))
-            groups += [found[i::size] for i in range(size)]
-        return groups
+    def submit(self, units: Sequence[Unit], done: Callable[[Outcome], None] | None = None) -> list[Future[list[Outcome]]]:
+        """Every unit in the background: each target's units drained by at most pool_size of its
+        workers (Chunks); `done` is called there with each outcome (`watchdog run`'s scheduler, with
+        the units that fell due together; `Watchdog.check()`, with all)."""
+        by_target = _by_target(units)
+        return [f for target, found in by_target.items() for f in self._spawn(target, found, done, here=False)]
 
-    def submit(self, units: list[Unit], done: Callable[[Outcome], None] | None = None) -> Future[list[Outcome]]:
-        """run_many(units) on one of their target's workers; `done` is called there with each outcome
-        (`watchdog run`'s scheduler hands units over one by one as they fall due, `Watchdog.check()`
-        its groups()). Units whose target a reload removed (they were due as the reload happened) are not run:
+    def _spawn(self, target: str, units: list[Unit], done: Callable[[Outcome], None] | None,
+               here: bool) -> list[Future[list[Outcome]]]:
+        """Drains of one target's `units`: in the calling thread (`here`) or on the target's workers.
+        Units whose target a reload removed (they were due as the reload happened) are not run:
         their outcomes are errors, at once, in the calling thread."""
         try:
-            pool = self._pool(units[0].target)  # bound now: work queued before a reload finishes on the pool it was queued for
-            workers = self._workers_for(units[0].target)
+            pool = self._pool(target)  # bound now: work queued before a reload finishes on the pool it was queued for
+            workers = None if here else self._workers_for(target)
         except _Gone:
             now = self._clock()
-            outcomes = [Outcome(unit, [error_result(p, f"target '{unit.target}' is no longer in the rule file", now)
-                                       for p in unit.probes], None) for unit in units]
-            for outcome in outcomes:
+            gone = [Outcome(unit, [error_result(p, f"target '{target}' is no longer in the rule file", now)
+                                   for p in unit.probes], None) for unit in units]
+            for outcome in gone:
                 if done is not None:
                     done(outcome)
-            gone: Future[list[Outcome]] = Future()
-            gone.set_result(outcomes)
-            return gone
+            return [_completed(gone)]
+        queue = Chunks(units, pool.target.pool_size)
+        if workers is None:
+            return [_completed(self._drain(queue, pool, done))]
+        return [workers.submit(lambda: self._drain(queue, pool, done)) for _ in range(queue.connections)]
 
-        def work() -> list[Outcome]:
-            outcomes = self.run_many(units, pool)
-            for outcome in outcomes:
+    def _drain(self, queue: Chunks, pool: Pool, done: Callable[[Outcome], None] | None) -> list[Outcome]:
+        """Chunks of `queue`, one after another on one pooled connection, until none is left."""
+        outcomes: list[Outcome] = []
+        while chunk := queue.take():
+            found = self.run_many(chunk, pool)
+            for outcome in found:
                 if done is not None:
                     done(outcome)
-            return outcomes
-
-        return workers.submit(work)
-
-    def run(self, unit: Unit, pool: Pool | None = None) -> Outcome:
-        """One unit now, in the calling thread, on a pooled connection (of `pool`, else its target's)."""
-        return self.run_many([unit], pool)[0]
+            outcomes += found
+        return outcomes
 
     def run_many(self, units: Sequence[Unit], pool: Pool | None = None) -> list[Outcome]:
         """Units of one target now, in the calling thread, on one pooled connection: their
@@ -313,6 +312,19 @@ class Evaluator:
         now: datetime = self._clock()
         return Outcome(unit, [error_result(p, f"target '{unit.target}' unreachable: {cause}", now) for p in unit.probes],
                        False if attempted else None, cause)
+
+
+def _by_target(units: Sequence[Unit]) -> dict[str, list[Unit]]:
+    found: dict[str, list[Unit]] = {}
+    for unit in units:
+        found.setdefault(unit.target, []).append(unit)
+    return found
+
+
+def _completed(outcomes: list[Outcome]) -> Future[list[Outcome]]:
+    future: Future[list[Outcome]] = Future()
+    future.set_result(outcomes)
+    return future
 
 
 def _settings(target: Target | None) -> Target | None:

@@ -5,10 +5,9 @@ rows (their count is known, so only the samples). A batch that fails with an SQL
 by the caller; this round its members run one by one so each error lands on its own rule.
 
 A unit's work is written as steps (a generator): each statement it needs is yielded, and its rows
-(or its ProbeFailure, thrown in) come back. So the same steps run one statement at a time
-(`run_unit`) or side by side with other units' (`run_units`): there, the statements the units
-want next go to the connection together, and a connection that can pipeline (PostgreSQL) sends
-them in one round trip, each still its own autocommit transaction.
+(or its ProbeFailure, thrown in) come back. So units run side by side on one connection
+(`run_units`): the statements they want next go to it together, and a connection that can
+pipeline (PostgreSQL) sends them in one round trip, each still its own autocommit transaction.
 """
 from __future__ import annotations
 
@@ -59,13 +58,6 @@ def verdict_result(probe: Probe, verdict: Verdict, now: datetime, duration: floa
 
 def timeout_of(probes: Iterable[Probe], target: Target) -> float:
     return min(p.rule.statement_timeout or target.statement_timeout for p in probes)
-
-
-def run_probe(conn: Connection, probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = (),
-              held: set[int] | None = None) -> Result:
-    """One evaluation of one rule (probe_steps)."""
-    result: Result = _rounds(conn, [probe_steps(probe, target, clock, secrets, held)])[0]
-    return result
 
 
 def probe_steps(probe: Probe, target: Target, clock: Clock, secrets: Iterable[str] = (),
@@ -150,12 +142,6 @@ def _with_samples(probe: Probe, verdict: Verdict, target: Target, now: datetime,
     return verdict_result(probe, verdict, now, elapsed + time.perf_counter() - started)
 
 
-def run_unit(conn: Connection, unit: Unit, target: Target, clock: Clock, secrets: Iterable[str] = (),
-             on_split: Callable[[Unit, str], None] | None = None) -> Results:
-    """The results of a unit's probes, keyed by id(probe) (unit_steps)."""
-    return run_units(conn, [unit], target, clock, secrets, on_split)[0]
-
-
 def run_units(conn: Connection, units: Sequence[Unit], target: Target, clock: Clock, secrets: Iterable[str] = (),
               on_split: Callable[[Unit, str], None] | None = None, guard: Guard | None = None) -> list[Results]:
     """The results of several units on one connection (unit_steps, in rounds). A connection
@@ -166,11 +152,13 @@ def run_units(conn: Connection, units: Sequence[Unit], target: Target, clock: Cl
 
 
 def _rounds(conn: Connection, steps: Sequence[Steps], guard: Guard | None = None) -> list[Any]:
-    """Run every `steps` to its end, in rounds: each round hands the connection the statements
-    the unfinished ones want next, ROUND_MAX at a time (Pipelining.query_many: one round trip on
-    PostgreSQL), each batch under `guard`, then gives each its answer. Their values, in order."""
+    """Run every `steps` to its end, in rounds: each round hands the connection, together, the
+    statement each of at most ROUND_MAX started ones wants next (Pipelining.query_many: one round
+    trip on PostgreSQL), under `guard`, and gives each its answer; a finished one's place goes to
+    the next not started yet, which binds its cutoffs to now only then. Their values, in order."""
     done: dict[int, Any] = {}
     wanted: dict[int, Statement] = {}
+    waiting = iter(range(len(steps)))
 
     def advance(i: int, answer: Rows | ProbeFailure | None) -> None:
         try:
@@ -183,17 +171,19 @@ def _rounds(conn: Connection, steps: Sequence[Steps], guard: Guard | None = None
         except StopIteration as finished:
             done[i] = finished.value
 
-    for i in range(len(steps)):
-        advance(i, None)
+    def start() -> None:
+        while len(wanted) < ROUND_MAX and (i := next(waiting, None)) is not None:
+            advance(i, None)
+
+    start()
     while wanted:
         asked, wanted = list(wanted.items()), {}
-        for start in range(0, len(asked), ROUND_MAX):
-            chunk = asked[start:start + ROUND_MAX]
-            statements = [statement for _, statement in chunk]
-            with guard(statements) if guard is not None else nullcontext():
-                answers = _answers(conn, statements)
-            for (i, _), answer in zip(chunk, answers):
-                advance(i, answer)
+        statements = [statement for _, statement in asked]
+        with guard(statements) if guard is not None else nullcontext():
+            answers = _answers(conn, statements)
+        for (i, _), answer in zip(asked, answers):
+            advance(i, answer)
+        start()
     return [done[i] for i in range(len(steps))]
 
 

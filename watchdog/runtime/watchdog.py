@@ -183,7 +183,7 @@ class Watchdog:
             units, probes = self._units, self.plan.probes
         for unit in units:
             unit.busy.acquire()
-        submitted = [self._evaluator.submit(group, self._finished) for group in self._evaluator.groups(units)]
+        submitted = self._evaluator.submit(units, self._finished)
         by_probe = {id(p): r for future in submitted for outcome in future.result()
                     for p, r in zip(outcome.unit.probes, outcome.results)}
         self._tick()
@@ -372,7 +372,7 @@ class Watchdog:
             self._persist()
 
     def _submit(self, units: list[Unit]) -> None:
-        """Units that fell due together, in the evaluator's groups; one still running is skipped."""
+        """Units that fell due together, to the evaluator together; one still running is skipped."""
         ready = []
         for unit in units:
             if unit.busy.acquire(blocking=False):
@@ -382,8 +382,7 @@ class Watchdog:
                 self.ledger.skipped(probe.rule.name, probe.rule.target)
             log.warning("%s on %s: still running when due again, this evaluation is skipped (raise its interval "
                         "or statement_timeout is too long)", unit.name, unit.target)
-        for group in self._evaluator.groups(ready):
-            future = self._evaluator.submit(group, self._finished)
+        for future in self._evaluator.submit(ready, self._finished):
             with self._lock:
                 self._inflight.add(future)
             future.add_done_callback(self._done)
