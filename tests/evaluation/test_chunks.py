@@ -25,6 +25,9 @@ def test_chunks_shrink_as_the_queue_empties_and_one_connection_takes_all() -> No
     while chunk := queue.take():
         sizes.append(len(chunk))
     assert sizes == [5, 3, 3, 2, 1, 1, 1, 1]
+    units = _units(14)
+    first = Chunks(units, connections=2).take()  # across the queue: rules of one table and kind sit together
+    assert [units.index(u) for u in first] == [0, 3, 6, 9]
     assert [len(Chunks(_units(17), connections=1).take())] == [17]
     assert Chunks(_units(1), connections=4).connections == 1
 
