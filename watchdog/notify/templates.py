@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import TemplateError
+from jinja2 import Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 log = logging.getLogger(__name__)
@@ -63,11 +64,18 @@ def default_templates(alertname: str, status: str, rule: str = "", retired: bool
     return RULE_SUMMARY[status], RULE_DESCRIPTION[status]
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """A template compiled once per source: every notification and report renders the same few,
+    and compiling one costs more than rendering it (a broken one raises again on each use)."""
+    return _ENV.from_string(source)
+
+
 def render_text(template: str | None, default: str, context: Mapping[str, Any]) -> str:
     """`template` rendered with `context`, else `default`; never raises."""
     if template:
         try:
-            return _ENV.from_string(template).render(context).strip()
+            return _compiled(template).render(context).strip()
         except Exception as exc:  # user templates may raise anything from a filter or a call
             reason = f"{type(exc).__name__}: {exc}"[:120] if isinstance(exc, TemplateError) else type(exc).__name__
             log.warning("alert template failed (%s), using the default text", reason)
@@ -77,6 +85,6 @@ def render_text(template: str | None, default: str, context: Mapping[str, Any]) 
 
 def _render_default(default: str, context: Mapping[str, Any]) -> str:
     try:
-        return _ENV.from_string(default).render(context).strip()
+        return _compiled(default).render(context).strip()
     except Exception:  # the default is ours, but the context is not: fall back to the raw text
         return default
