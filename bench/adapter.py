@@ -121,11 +121,14 @@ class Session:
 
     def intercept(self, around: Callable[[Callable[[str, dict[str, Any]], Any], str, dict[str, Any]], Any]) -> None:
         """Every statement of this session goes through `around(run, sql, params)`, which may change
-        what runs or not run it at all (bench/gap.py's experiments; the measured figures never do)."""
+        what runs or not run it at all (bench/gap.py's experiments; the measured figures never do).
+        Statements the evaluator hands over together then run one by one."""
         conn = self._conn
         plain = conn.query
         conn.query = lambda sql, params, timeout, guarded=True: around(  # type: ignore[method-assign]
             lambda s, p: plain(s, p, timeout, guarded), sql, params)
+        conn.query_many = lambda statements: [  # type: ignore[method-assign]
+            conn.query(s.sql, s.params, s.timeout, s.guarded) for s in statements]
 
     def time_resets(self) -> Callable[[], float]:
         """From now on, the seconds spent resetting the session after user SQL (one round trip each)."""

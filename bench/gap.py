@@ -1,14 +1,10 @@
-"""Where watchdog's time above the floor goes on one data set: the breakdown behind a missed goal.
+"""Where watchdog's time goes beside the floor's on one data set: its Python, the reset after user SQL.
 
     python bench/gap.py                      # the 1M healthy data set (python bench/run.py builds it)
     python bench/gap.py --schema wd_bench_1m_incident
 
-Four figures, each a median over rounds taken in turn (run.py's method):
+Three figures, each a median over rounds taken in turn (run.py's method):
 - watchdog's evaluation of rules.yaml against the floor, as run.py measures it;
-- the same evaluation with every text and boolean constant of a rule written into its SQL as a
-  quoted literal instead of bound. An experiment, never what watchdog does: values are bound
-  parameters (docs/contract.md), and a bound constant costs PostgreSQL a custom plan on every run
-  where the floor's literal gets a cached generic plan; this says how much of the gap that is;
 - the seconds per evaluation spent resetting the session after the `sql` rule (one round trip);
 - the seconds per evaluation spent in watchdog's own Python: the evaluation again, each statement
   answered with the rows it returned last time, without the database.
@@ -24,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql as pgsql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import adapter  # noqa: E402 (bench modules sit beside this script)
@@ -41,17 +36,10 @@ def main() -> None:
     plan = adapter.load(bench.RULES, dsn)
     conn = psycopg.connect(dsn, autocommit=True)
     chosen = bench.choose_forms(conn, adapter.rule_names(plan), samples=5)
-    bound, inlined, canned = (adapter.Session(plan, dsn) for _ in range(3))
-
-    def inline(run: Any, text: str, params: dict[str, Any]) -> Any:
-        constants = {name: value for name, value in params.items() if isinstance(value, (str, bool))}
-        for name, value in constants.items():
-            text = text.replace(f"%({name})s", pgsql.Literal(value).as_string(conn).replace("%", "%%"))
-        return run(text, {name: value for name, value in params.items() if name not in constants})
-    inlined.intercept(inline)
+    bound, canned = (adapter.Session(plan, dsn) for _ in range(2))
     resets = bound.time_resets()
-    floor_runs, ours, ours_inlined = bench.in_turn(
-        [lambda: [rule.run() for rule in chosen], bound.cycle(), inlined.cycle()], bench.Budget(args.seconds, 9, 1000))
+    floor_runs, ours = bench.in_turn(
+        [lambda: [rule.run() for rule in chosen], bound.cycle()], bench.Budget(args.seconds, 9, 1000))
     reset_per_cycle = resets() / (len(ours) + 1 + adapter.WARM_RUNS)  # its warm-up and sizing round included
 
     answers: dict[str, Any] = {}
@@ -67,10 +55,9 @@ def main() -> None:
     low = statistics.median(floor_runs)
     print(f"{args.schema}: {len(plan.probes)} rules, {len(ours)} rounds; floor {low * 1000:.2f} ms a cycle")
     print(f"  watchdog                      {statistics.median(ours) * 1000:6.2f} ms  {bench.ratio(ours, floor_runs):.3f}x the floor")
-    print(f"  constants inlined (never so)  {statistics.median(ours_inlined) * 1000:6.2f} ms  {bench.ratio(ours_inlined, floor_runs):.3f}x")
     print(f"  reset after user SQL          {reset_per_cycle * 1000:6.2f} ms a cycle")
     print(f"  watchdog's Python, no database {python * 1000:5.2f} ms a cycle ({len(answers)} statements answered from memory)")
-    for session in (bound, inlined, canned):
+    for session in (bound, canned):
         session.close()
     conn.close()
 
