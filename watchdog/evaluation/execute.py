@@ -15,7 +15,8 @@ import time
 from collections.abc import Callable, Generator, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime, timezone
-from typing import Any
+from functools import lru_cache
+from typing import Any, cast
 
 from watchdog.compiler.batch import Batch
 from watchdog.compiler.probe import Probe, bind_params
@@ -187,10 +188,17 @@ def _rounds(conn: Connection, steps: Sequence[Steps], guard: Guard | None = None
     return [done[i] for i in range(len(steps))]
 
 
+@lru_cache(maxsize=None)
+def _pipelines(kind: type) -> bool:
+    """Whether connections of this class send statements together (a protocol check walks the
+    class's attributes: once per class, not once per round)."""
+    return issubclass(kind, Pipelining)
+
+
 def _answers(conn: Connection, statements: list[Statement]) -> list[Rows | ProbeFailure]:
     """Each statement's rows, or its failure; a connection failure is raised."""
-    if len(statements) > 1 and isinstance(conn, Pipelining):
-        answers = conn.query_many(statements)
+    if len(statements) > 1 and _pipelines(type(conn)):
+        answers = cast(Pipelining, conn).query_many(statements)
     else:
         answers = [_answer(conn, statement) for statement in statements]
     for answer in answers:
