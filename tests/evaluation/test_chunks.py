@@ -2,6 +2,8 @@
 left, and no connection left alone with the slow units while another idles."""
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,7 @@ import pytest
 
 from watchdog.evaluation.chunks import Chunks
 from watchdog.evaluation.evaluator import Evaluator
-from watchdog.evaluation.units import Unit
+from watchdog.evaluation.units import Unit, plan_units
 from watchdog.plan import build_plan
 from watchdog.probing.connection import connect
 
@@ -66,3 +68,37 @@ def test_the_slow_units_run_on_different_connections(write_rules: Callable[[str]
         evaluator.close()
     slow = {ran_on[p.sql] for p in plan.probes if "pg_sleep" in p.sql}
     assert len(slow) == 2 and len(set(ran_on.values())) == 2
+
+
+def test_a_closed_evaluator_starts_no_more_chunks(write_rules: Callable[[str], Path], tmp_path: Path) -> None:
+    """Closing (a daemon stopping) cancels what runs; the units still queued are never started."""
+    sqlite3.connect(tmp_path / "x.db").close()
+    rules = "".join(f"  - {{name: r{i}, check: sql, query: 'SELECT {i} AS x WHERE 0'}}\n" for i in range(6))
+    plan = build_plan(write_rules("version: 1\ntargets: {main: {dsn: 'sqlite:///" + str(tmp_path / "x.db") +
+                                  "', pool_size: 2}}\nrules:\n" + rules), env={})
+    started, holding, release = [], threading.Event(), threading.Event()
+
+    class Gated:
+        def __init__(self, dsn: str, *args: Any, **kwargs: Any) -> None:
+            self.conn, self.broken = connect(dsn, *args, **kwargs), False
+
+        def query(self, sql: str, *args: Any) -> Any:
+            started.append(sql)
+            holding.set()
+            release.wait(10)
+            return self.conn.query(sql, *args)
+
+        def cancel(self) -> None:
+            release.set()
+
+        def abort(self) -> None:
+            release.set()
+
+        def close(self) -> None:
+            self.conn.close()
+    evaluator = Evaluator(plan.targets, connector=Gated)
+    futures = evaluator.submit(list(plan_units(plan.probes)))
+    assert holding.wait(10)
+    evaluator.close()  # cancels the statements under way (here: lets them finish)
+    ran = [o for f in futures for o in f.result(10)]
+    assert 1 <= len(started) == len(ran) < 6

@@ -156,9 +156,10 @@ class Evaluator:
         return [workers.submit(lambda: self._drain(queue, pool, done)) for _ in range(queue.connections)]
 
     def _drain(self, queue: Chunks, pool: Pool, done: Callable[[Outcome], None] | None) -> list[Outcome]:
-        """Chunks of `queue`, one after another on one pooled connection, until none is left."""
+        """Chunks of `queue`, one after another on one pooled connection, until none is left or the
+        evaluator is closed (a stopping daemon starts nothing more)."""
         outcomes: list[Outcome] = []
-        while chunk := queue.take():
+        while not self._closed and (chunk := queue.take()):
             found = self.run_many(chunk, pool)
             for outcome in found:
                 if done is not None:
