@@ -25,7 +25,6 @@ from concurrent.futures import Future
 from contextlib import contextmanager
 from datetime import datetime
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
 
 from watchdog.config.model import Target
 from watchdog.evaluation.chunks import Chunks
@@ -41,7 +40,6 @@ from watchdog.probing.dsn import scrub
 from watchdog.results.model import Result
 
 log = logging.getLogger("watchdog.evaluation")
-T = TypeVar("T")
 
 #: Beyond statement_timeout, how long a database that sends nothing back is waited for.
 HUNG_GRACE = 5.0
@@ -67,13 +65,13 @@ class _Workers:
     """`size` daemon threads for one target: a probe stuck on a dead socket never holds the exit."""
 
     def __init__(self, name: str, size: int) -> None:
-        self._queue: queue.SimpleQueue[tuple[Callable[[], Any], Future[Any]] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[Callable[[], list[Outcome]], Future[list[Outcome]]] | None] = queue.SimpleQueue()
         self._threads = [threading.Thread(target=self._loop, name=f"watchdog-{name}-{i}", daemon=True) for i in range(size)]
         for thread in self._threads:
             thread.start()
 
-    def submit(self, work: Callable[[], T]) -> Future[T]:
-        future: Future[T] = Future()
+    def submit(self, work: Callable[[], list[Outcome]]) -> Future[list[Outcome]]:
+        future: Future[list[Outcome]] = Future()
         self._queue.put((work, future))
         return future
 

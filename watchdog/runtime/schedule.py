@@ -79,7 +79,6 @@ class Scheduler:
             while queue and queue[0][0] <= now:
                 _, _, unit = heapq.heappop(queue)
                 due.append(unit)
-            for unit in due:
                 heapq.heappush(queue, (next_slot(start + unit.offset(), unit.interval, now), next(order), unit))
             if due:
                 self._submit(due)
